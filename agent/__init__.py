@@ -1,0 +1,1 @@
+"""Graphs served by this deployment (see langgraph.json)."""

@@ -1,0 +1,74 @@
+"""A load graph: streams N numbered chunks as fast as it can.
+
+Used by the benchmark (``make bench``) and the reliability tests, never by end users. The
+per-run context can also make it fall silent or fail half-way, to exercise keep-alives,
+timeouts and mid-stream errors through the proxy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+
+from langgraph.graph import START, StateGraph
+from langgraph.runtime import Runtime
+from typing_extensions import NotRequired, TypedDict
+
+from agent.stream import answer, progress
+
+MAX_CHUNKS = 1_000_000
+
+
+@dataclass
+class Context:
+    """Per-run knobs for fault injection.
+
+    Attributes:
+        silence: Seconds to stay silent before the first chunk.
+        fail_after: Raise ``RuntimeError`` after this many chunks (``None`` = never).
+        progress_every: Also write a progress line every this many chunks (0 = never).
+
+    """
+
+    silence: float = 0.0
+    fail_after: int | None = None
+    progress_every: int = 0
+
+
+class InputState(TypedDict):
+    """How many chunks to stream."""
+
+    chunks: int
+
+
+class State(InputState):
+    """Input plus the number of chunks written."""
+
+    written: NotRequired[int]
+
+
+async def emit(state: State, runtime: Runtime[Context]) -> dict:
+    """Write chunks ``"0 "``, ``"1 "``, ... with no pacing."""
+    ctx = runtime.context if isinstance(runtime.context, Context) else Context()
+    total = state["chunks"]
+    if isinstance(total, bool) or not isinstance(total, int) or not 0 <= total <= MAX_CHUNKS:
+        raise ValueError(f"chunks must be an integer from 0 to {MAX_CHUNKS}")
+    if ctx.silence > 0:
+        await asyncio.sleep(ctx.silence)
+    for index in range(total):
+        if ctx.fail_after is not None and index == ctx.fail_after:
+            raise RuntimeError(f"bench graph failed on purpose after {index} chunks")
+        if ctx.progress_every and index % ctx.progress_every == 0:
+            progress(f"chunk {index}\n")
+        answer(f"{index} ")
+        if index % 256 == 255:
+            await asyncio.sleep(0)  # let the server flush and stay responsive
+    return {"written": total}
+
+
+graph = (
+    StateGraph(State, context_schema=Context, input_schema=InputState)
+    .add_node(emit)
+    .add_edge(START, "emit")
+    .compile(name="bench")
+)

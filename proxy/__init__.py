@@ -1,0 +1,1 @@
+"""OpenAI-compatible Chat Completions API in front of a LangGraph server."""

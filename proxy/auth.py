@@ -1,0 +1,34 @@
+"""API-key check for the proxy's routes, as a dependency (never global middleware).
+
+Mounted in the LangGraph server through ``http.app``, the proxy's middleware would wrap every
+platform route; a dependency guards only ``/v1``.
+"""
+
+from __future__ import annotations
+
+import hmac
+
+from fastapi import Request
+
+from proxy.errors import ProxyError
+from proxy.settings import Settings
+
+
+def check_api_key(request: Request) -> None:
+    """Accept the request if no keys are configured or its Bearer token matches one."""
+    settings: Settings = request.app.state.proxy_settings
+    if not settings.api_keys:
+        return
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    supplied = token.strip().encode() if scheme.lower() == "bearer" else b""
+    matched = False
+    for key in settings.api_keys:
+        # compare against every key, so timing says nothing about which one (or whether any) matched
+        matched |= hmac.compare_digest(supplied, key.get_secret_value().encode())
+    if not supplied or not matched:
+        raise ProxyError(
+            401,
+            "Invalid or missing API key: send 'Authorization: Bearer <key>'.",
+            code="invalid_api_key",
+            headers={"WWW-Authenticate": 'Bearer realm="openai-proxy"'},
+        )

@@ -1,0 +1,242 @@
+"""One chat completion: read a run's custom stream, emit OpenAI chunks or one body.
+
+Both paths read the run through the same :class:`RunPump`, so a streamed and a non-streamed
+completion of the same run can never disagree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import math
+from collections.abc import AsyncIterator
+from contextlib import aclosing
+from typing import Any
+
+from langgraph_sdk.schema import StreamPart
+
+from proxy.chunks import Chunk, Kind, classify
+from proxy.errors import upstream_failed, upstream_timeout
+from proxy.protocol import completion_body, usage_object
+from proxy.settings import ProgressMode
+from proxy.sse import DONE, ChunkEncoder, error_event
+from proxy.upstream import RunError, translate
+
+logger = logging.getLogger("proxy.completions")
+
+QUEUE_SIZE = 4096
+"""Chunks read ahead of a slow client before the run's stream is paused."""
+
+_END = object()
+_pumps: set[asyncio.Task[None]] = set()
+"""Running pump tasks, referenced so they are not garbage-collected mid-run."""
+
+
+async def open_run(
+    events: AsyncIterator[StreamPart], start_timeout: float
+) -> AsyncIterator[StreamPart]:
+    """Wait for the run's first event (``metadata``) so that failures to start become HTTP errors.
+
+    Returns an iterator that yields the remaining events.
+    """
+    try:
+        async with asyncio.timeout(start_timeout):
+            first = await anext(events)
+    except StopAsyncIteration:
+        raise upstream_failed("The LangGraph server closed the run's stream at once.") from None
+    except BaseException as exc:
+        await events.aclose()
+        if isinstance(exc, asyncio.CancelledError):
+            raise
+        raise translate(exc) from exc
+    if first.event == "error":
+        await events.aclose()
+        raise translate(_run_error(first.data))
+    return events
+
+
+def _run_error(data: Any) -> RunError:
+    """The platform's ``{"error": type, "message": ...}`` as an exception."""
+    if isinstance(data, dict):
+        return RunError(str(data.get("error") or "RunError"), str(data.get("message") or ""))
+    return RunError("RunError", str(data))
+
+
+class RunPump:
+    """Reads a run's events in a task of its own and hands over classified chunks in batches.
+
+    Reading in a separate task lets the run timeout and a client's disconnect stop the run
+    cleanly (closing the SDK stream cancels the run upstream), and lets chunks that arrived
+    while the client was being written to go out together in one write.
+    """
+
+    def __init__(
+        self, events: AsyncIterator[StreamPart], *, timeout: float, progress: ProgressMode
+    ) -> None:
+        """Start reading at once."""
+        self._queue: asyncio.Queue[Any] = asyncio.Queue(QUEUE_SIZE)
+        self._drop_progress = progress == "drop"
+        self.usage: dict[str, int] | None = None
+        self._task = asyncio.create_task(self._pump(events, timeout))
+        _pumps.add(self._task)
+        self._task.add_done_callback(_pumps.discard)
+
+    async def _pump(self, events: AsyncIterator[StreamPart], run_timeout: float) -> None:
+        """Classify every custom event; end with ``_END`` or the exception that ended the run."""
+        put = self._queue.put
+        outcome: object = _END
+        try:
+            async with asyncio.timeout(run_timeout), aclosing(events):
+                async for part in events:
+                    event = part.event
+                    if event == "custom" or event.startswith("custom|"):
+                        chunk = classify(part.data)
+                        kind = chunk.kind
+                        if kind is Kind.ANSWER or (
+                            kind is Kind.PROGRESS and not self._drop_progress
+                        ):
+                            await put(chunk)
+                        elif kind is Kind.USAGE:
+                            self._add_usage(chunk)
+                    elif event == "error":
+                        outcome = _run_error(part.data)
+                        break
+        except TimeoutError:
+            outcome = upstream_timeout(
+                "The run took longer than PROXY_RUN_TIMEOUT and was cancelled."
+            )
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:
+            logger.warning("run stream failed: %s", type(exc).__name__)
+            outcome = exc
+        await put(outcome)
+
+    def _add_usage(self, chunk: Chunk) -> None:
+        """Sum usage reports (a graph may call a model several times)."""
+        report = chunk.usage or {}
+        total = self.usage or {"prompt_tokens": 0, "completion_tokens": 0}
+        for key in ("prompt_tokens", "completion_tokens"):
+            total[key] += report.get(key, 0)
+        self.usage = total
+
+    async def batches(self) -> AsyncIterator[list[Chunk]]:
+        """Yield the chunks waiting at each wake-up; raise what ended the run, if it failed."""
+        queue = self._queue
+        while True:
+            item = await queue.get()
+            batch: list[Chunk] = []
+            while True:
+                if item is _END:
+                    if batch:
+                        yield batch
+                    return
+                if isinstance(item, BaseException):
+                    if batch:
+                        yield batch
+                    raise item
+                batch.append(item)
+                if queue.empty():
+                    break
+                item = queue.get_nowait()
+            yield batch
+
+    def close(self) -> None:
+        """Stop reading; closing the SDK stream cancels the run upstream. Never blocks."""
+        if not self._task.done():
+            self._task.cancel()
+
+
+def estimate_prompt_tokens(messages: list[dict[str, Any]]) -> int:
+    """About four characters a token, over the text of every message (documented in README)."""
+    chars = 0
+    for message in messages:
+        content = message.get("content")
+        if isinstance(content, str):
+            chars += len(content)
+        elif isinstance(content, list):
+            chars += sum(len(p.get("text") or "") for p in content if isinstance(p, dict))
+    return math.ceil(chars / 4)
+
+
+class Completion:
+    """Settings of one completion that every chunk needs."""
+
+    __slots__ = ("created", "encoder", "id", "include_usage", "model", "progress", "prompt_tokens")
+
+    def __init__(
+        self,
+        *,
+        completion_id: str,
+        created: int,
+        model: str,
+        progress: ProgressMode,
+        include_usage: bool,
+        prompt_tokens: int,
+    ) -> None:
+        """Pre-encode the chunk envelope."""
+        self.id = completion_id
+        self.created = created
+        self.model = model
+        self.progress = progress
+        self.include_usage = include_usage
+        self.prompt_tokens = prompt_tokens
+        self.encoder = ChunkEncoder(completion_id, created, model)
+
+    def usage(self, pump: RunPump, answer_chunks: int, progress_chunks: int) -> dict[str, Any]:
+        """The graph's own usage report if it sent one, else the documented estimate."""
+        if pump.usage is not None:
+            return usage_object(pump.usage["prompt_tokens"], pump.usage["completion_tokens"], 0)
+        return usage_object(self.prompt_tokens, answer_chunks + progress_chunks, progress_chunks)
+
+    async def stream(self, pump: RunPump) -> AsyncIterator[bytes]:
+        """The SSE body: role chunk, deltas, finish chunk, optional usage chunk, ``[DONE]``."""
+        encoder = self.encoder
+        content = encoder.content
+        progress = encoder.content if self.progress == "content" else encoder.reasoning
+        answers = progresses = 0
+        yield encoder.role()
+        try:
+            async for batch in pump.batches():
+                parts = []
+                for chunk in batch:
+                    if chunk.kind is Kind.ANSWER:
+                        parts.append(content(chunk.text))
+                        answers += 1
+                    else:
+                        parts.append(progress(chunk.text))
+                        progresses += 1
+                yield parts[0] if len(parts) == 1 else b"".join(parts)
+        except Exception as exc:
+            yield error_event(translate(exc).body()) + DONE
+            return
+        finally:
+            pump.close()
+        tail = encoder.finish()
+        if self.include_usage:
+            tail += encoder.usage(self.usage(pump, answers, progresses))
+        yield tail + DONE
+
+    async def aggregate(self, pump: RunPump) -> dict[str, Any]:
+        """The non-streaming body, built from the same chunks the stream would carry."""
+        answer: list[str] = []
+        reasoning: list[str] = []
+        progress = answer if self.progress == "content" else reasoning
+        answers = progresses = 0
+        try:
+            async for batch in pump.batches():
+                for chunk in batch:
+                    if chunk.kind is Kind.ANSWER:
+                        answer.append(chunk.text)
+                        answers += 1
+                    else:
+                        progress.append(chunk.text)
+                        progresses += 1
+        except Exception as exc:
+            raise translate(exc) from exc
+        finally:
+            pump.close()
+        usage = self.usage(pump, answers, progresses)
+        return completion_body(
+            self.id, self.created, self.model, "".join(answer), "".join(reasoning) or None, usage
+        )

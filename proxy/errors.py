@@ -1,0 +1,87 @@
+"""OpenAI error envelopes: ``{"error": {"message", "type", "param", "code"}}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from starlette.responses import Response
+
+
+class ProxyError(Exception):
+    """An error the client should see, with its HTTP status and OpenAI error fields."""
+
+    def __init__(
+        self,
+        status: int,
+        message: str,
+        *,
+        type: str = "invalid_request_error",
+        param: str | None = None,
+        code: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        """Store the fields of the envelope."""
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.type = type
+        self.param = param
+        self.code = code
+        self.headers = headers
+
+    def body(self) -> dict[str, Any]:
+        """The OpenAI ``ErrorResponse`` body."""
+        return {
+            "error": {
+                "message": self.message,
+                "type": self.type,
+                "param": self.param,
+                "code": self.code,
+            }
+        }
+
+    def response(self) -> Response:
+        """A JSON response carrying the envelope."""
+        return Response(
+            orjson.dumps(self.body()),
+            status_code=self.status,
+            media_type="application/json",
+            headers=self.headers,
+        )
+
+
+def bad_request(message: str, *, param: str | None = None, code: str | None = None) -> ProxyError:
+    """400 ``invalid_request_error``."""
+    return ProxyError(400, message, param=param, code=code)
+
+
+def upstream_unavailable(message: str = "The LangGraph server is unreachable.") -> ProxyError:
+    """503: the LangGraph server could not be reached."""
+    return ProxyError(503, message, type="service_unavailable", code="upstream_unavailable")
+
+
+def upstream_failed(message: str, code: str = "upstream_error") -> ProxyError:
+    """502: the LangGraph server answered with an error, or the run failed."""
+    return ProxyError(502, message, type="api_error", code=code)
+
+
+def upstream_timeout(message: str = "The LangGraph server did not answer in time.") -> ProxyError:
+    """504: the LangGraph server or the run took too long."""
+    return ProxyError(504, message, type="timeout", code="upstream_timeout")
+
+
+async def proxy_error_handler(_: Request, exc: Exception) -> Response:
+    """Render a ProxyError as its envelope."""
+    assert isinstance(exc, ProxyError)
+    return exc.response()
+
+
+async def validation_error_handler(_: Request, exc: Exception) -> Response:
+    """Turn FastAPI's 422 into OpenAI's 400 (only our routes are FastAPI routes)."""
+    assert isinstance(exc, RequestValidationError)
+    first = exc.errors()[0] if exc.errors() else {}
+    loc = ".".join(str(part) for part in first.get("loc", ()) if part != "body")
+    return bad_request(first.get("msg", "Invalid request"), param=loc or None).response()

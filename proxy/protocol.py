@@ -1,0 +1,97 @@
+"""OpenAI wire formats: the request the proxy reads and the bodies it writes.
+
+Only the fields the proxy acts on are declared; everything else an OpenAI client may send
+(temperature, tools, user, metadata, ...) is accepted and ignored, never rejected.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+
+from proxy.settings import ProgressMode
+
+Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
+
+
+class ChatMessage(BaseModel):
+    """One message; content parts are kept as sent so graphs that take messages get them."""
+
+    model_config = ConfigDict(extra="allow")
+
+    role: Role
+    content: StrictStr | list[dict[str, Any]] | None = None
+
+
+class StreamOptions(BaseModel):
+    """``stream_options``; unknown keys are ignored."""
+
+    model_config = ConfigDict(extra="allow")
+
+    include_usage: StrictBool | None = None
+
+
+class ChatCompletionRequest(BaseModel):
+    """``POST /v1/chat/completions`` as far as the proxy is concerned."""
+
+    model_config = ConfigDict(extra="allow")
+
+    model: Annotated[StrictStr, Field(min_length=1)]
+    messages: Annotated[list[ChatMessage], Field(min_length=1)]
+    stream: StrictBool | None = False
+    stream_options: StreamOptions | None = None
+    n: StrictInt | None = None
+    progress_mode: ProgressMode | None = Field(
+        default=None,
+        description="Extension: where progress chunks go (reasoning, content or drop).",
+    )
+    context: dict[str, Any] | None = Field(
+        default=None, description="Extension: the LangGraph run's context (per-run settings)."
+    )
+
+    def input_messages(self) -> list[dict[str, Any]]:
+        """The messages as plain dicts, exactly as the client sent them."""
+        return [message.model_dump(exclude_unset=True) for message in self.messages]
+
+
+def model_object(model_id: str, created: int) -> dict[str, Any]:
+    """An OpenAI ``Model``."""
+    return {"id": model_id, "object": "model", "created": created, "owned_by": "langgraph"}
+
+
+def model_list(models: list[dict[str, Any]]) -> dict[str, Any]:
+    """An OpenAI ``ListModelsResponse``."""
+    return {"object": "list", "data": models}
+
+
+def usage_object(prompt_tokens: int, completion_tokens: int, reasoning_tokens: int) -> dict:
+    """An OpenAI ``CompletionUsage``; every count is an integer."""
+    return {
+        "prompt_tokens": prompt_tokens,
+        "completion_tokens": completion_tokens,
+        "total_tokens": prompt_tokens + completion_tokens,
+        "completion_tokens_details": {"reasoning_tokens": reasoning_tokens},
+    }
+
+
+def completion_body(
+    completion_id: str,
+    created: int,
+    model: str,
+    content: str,
+    reasoning: str | None,
+    usage: dict[str, Any],
+) -> dict[str, Any]:
+    """An OpenAI ``CreateChatCompletionResponse`` with one choice."""
+    message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": None}
+    if reasoning:
+        message["reasoning_content"] = reasoning
+    return {
+        "id": completion_id,
+        "object": "chat.completion",
+        "created": created,
+        "model": model,
+        "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
+        "usage": usage,
+    }

@@ -1,0 +1,142 @@
+"""Real servers for the integration tests: ``langgraph dev`` and the standalone proxy.
+
+Every server gets a free port on 127.0.0.1 (2024 may be taken on these machines) and the
+offline environment, and is stopped with its whole process group.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+OFFLINE_ENV = {
+    "LANGGRAPH_CLI_NO_ANALYTICS": "1",
+    "LANGGRAPH_NO_VERSION_CHECK": "true",
+    "LANGSMITH_TRACING": "false",
+    "LANGCHAIN_TRACING_V2": "false",
+}
+
+
+def free_port() -> int:
+    """A port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """A child process serving HTTP on ``url``; ``log`` holds what it printed."""
+
+    def __init__(self, process: subprocess.Popen[bytes], url: str, log: Path) -> None:
+        self.process = process
+        self.url = url
+        self.log = log
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+    def stop(self) -> None:
+        """SIGTERM the process group, then SIGKILL what is left."""
+        if self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=10)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait(timeout=10)
+
+    def kill(self) -> None:
+        """SIGKILL at once, as a crash would."""
+        try:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.process.wait(timeout=10)
+
+
+def wait_ready(server: Server, path: str, timeout: float = 90.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.process.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{server.output()[-4000:]}")
+        try:
+            if httpx.get(server.url + path, timeout=2).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    server.stop()
+    raise RuntimeError(f"server not ready in {timeout}s:\n{server.output()[-4000:]}")
+
+
+def start(cmd: list[str], url: str, ready_path: str, log: Path, env: dict[str, str]) -> Server:
+    handle = log.open("wb")
+    process = subprocess.Popen(
+        cmd,
+        cwd=ROOT,
+        env={**os.environ, **OFFLINE_ENV, **env},
+        stdout=handle,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    server = Server(process, url, log)
+    wait_ready(server, ready_path)
+    return server
+
+
+def start_langgraph(
+    log: Path, *, port: int | None = None, jobs: int = 64, env: dict[str, str] | None = None
+) -> Server:
+    """``langgraph dev`` as ``make run`` starts it (proxy mounted), on a free port."""
+    port = port or free_port()
+    cmd = [
+        str(BIN / "langgraph"),
+        "dev",
+        "--no-browser",
+        "--no-reload",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n-jobs-per-worker",
+        str(jobs),
+    ]
+    return start(cmd, f"http://127.0.0.1:{port}", "/ok", log, env or {})
+
+
+def start_proxy(
+    log: Path, langgraph_url: str, *, port: int | None = None, env: dict[str, str] | None = None
+) -> Server:
+    """The standalone proxy (``python -m proxy``) in front of ``langgraph_url``."""
+    port = port or free_port()
+    proxy_env = {
+        "LANGGRAPH_URL": langgraph_url,
+        "PROXY_HOST": "127.0.0.1",
+        "PROXY_PORT": str(port),
+        **(env or {}),
+    }
+    cmd = [str(BIN / "python"), "-m", "proxy"]
+    return start(cmd, f"http://127.0.0.1:{port}", "/healthz", log, proxy_env)
+
+
+@contextmanager
+def running(server: Server) -> Iterator[Server]:
+    try:
+        yield server
+    finally:
+        server.stop()
