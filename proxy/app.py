@@ -33,7 +33,8 @@ def create_app(settings: Settings | None = None, upstream: Upstream | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.proxy_settings = settings
-        app.state.openai_proxy = upstream or Upstream(settings)
+        if upstream is None:
+            app.state.openai_proxy = Upstream(settings)
         where = settings.langgraph_url or "this LangGraph server (in-process)"
         served = os.environ.get("LANGGRAPH_API_URL")
         logger.info(
@@ -57,8 +58,9 @@ def create_app(settings: Settings | None = None, upstream: Upstream | None = Non
             RequestValidationError: validation_error_handler,
         },
     )
-    # set early too, so that the dependencies work even before the lifespan ran (tests)
     app.state.proxy_settings = settings
+    if upstream is not None:  # injected (unit tests): usable without running the lifespan
+        app.state.openai_proxy = upstream
     if settings.cors_origins:
         app.add_middleware(
             CORSMiddleware,

@@ -1,0 +1,232 @@
+"""The proxy app end to end over ASGI, with a fake SDK client (no server)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import httpx
+import pytest
+from langgraph_sdk.errors import InternalServerError
+from langgraph_sdk.schema import StreamPart
+
+from proxy.app import create_app
+from proxy.settings import Settings
+from proxy.upstream import Upstream
+from tests.fakes import FakeClient
+
+pytestmark = pytest.mark.asyncio
+
+
+def make(fake: FakeClient, **settings: Any) -> httpx.AsyncClient:
+    config = Settings(langgraph_url="http://fake", **settings)
+    app = create_app(config, Upstream(config, client=fake))  # type: ignore[arg-type]
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://proxy")
+
+
+def body(content: str = "5", model: str = "up-down-game", **extra: Any) -> dict[str, Any]:
+    return {"model": model, "messages": [{"role": "user", "content": content}], **extra}
+
+
+def events(raw: str) -> list[Any]:
+    out = []
+    for block in raw.split("\n\n"):
+        if block.startswith("data: "):
+            data = block[6:]
+            out.append(data if data == "[DONE]" else json.loads(data))
+    return out
+
+
+EVERY_KIND = [
+    ("custom", {"type": "progress", "text": "p1\n"}),
+    ("custom", "plain "),
+    ("custom|sub:1", {"type": "answer", "text": "from-subgraph "}),
+    ("custom", [{"role": "assistant", "content": "tok"}, {"langgraph_node": "llm"}]),
+    ("custom", {"unknown": True}),
+    ("values", {"ignored": "other modes"}),
+    ("custom", {"type": "usage", "prompt_tokens": 7, "completion_tokens": 3}),
+]
+
+
+async def test_stream_translates_every_chunk_kind(openai_schemas) -> None:
+    fake = FakeClient(EVERY_KIND)
+    async with make(fake) as client:
+        response = await client.post("/v1/chat/completions", json=body(stream=True, stream_options={"include_usage": True}))
+    assert response.status_code == 200
+    chunks = events(response.text)
+    assert chunks[-1] == "[DONE]"
+    for chunk in chunks[:-1]:
+        openai_schemas.check("CreateChatCompletionStreamResponse", chunk)
+    deltas = [c["choices"][0]["delta"] for c in chunks[:-2]]
+    assert deltas == [
+        {"role": "assistant", "content": ""},
+        {"reasoning_content": "p1\n"},
+        {"content": "plain "},
+        {"content": "from-subgraph "},
+        {"content": "tok"},
+        {},
+    ]
+    assert chunks[-2]["usage"] == {
+        "prompt_tokens": 7,
+        "completion_tokens": 3,
+        "total_tokens": 10,
+        "completion_tokens_details": {"reasoning_tokens": 0},
+    }
+    (run,) = fake.runs_started
+    assert run["input"] == {"input": 5}
+    assert run["stream_mode"] == "custom" and run["stream_subgraphs"] is True
+    assert run["on_disconnect"] == "cancel"
+    assert fake.closed_streams == 1
+
+
+async def test_non_streaming_aggregates_the_same_chunks(openai_schemas) -> None:
+    fake = FakeClient(EVERY_KIND)
+    async with make(fake) as client:
+        response = await client.post("/v1/chat/completions", json=body())
+    data = response.json()
+    openai_schemas.check("CreateChatCompletionResponse", data)
+    message = data["choices"][0]["message"]
+    assert message == {
+        "role": "assistant",
+        "content": "plain from-subgraph tok",
+        "refusal": None,
+        "reasoning_content": "p1\n",
+    }
+    assert data["usage"]["total_tokens"] == 10
+
+
+async def test_estimated_usage_without_a_report() -> None:
+    fake = FakeClient([("custom", {"type": "progress", "text": "a"}), ("custom", "b"), ("custom", "c")])
+    async with make(fake) as client:
+        data = (await client.post("/v1/chat/completions", json=body("12345678"))).json()
+    assert data["usage"] == {
+        "prompt_tokens": 2,
+        "completion_tokens": 3,
+        "total_tokens": 5,
+        "completion_tokens_details": {"reasoning_tokens": 1},
+    }
+
+
+@pytest.mark.parametrize(("mode", "delta"), [("content", {"content": "p"}), ("drop", None)])
+async def test_server_wide_progress_mode(mode: str, delta: Any) -> None:
+    fake = FakeClient([("custom", {"type": "progress", "text": "p"}), ("custom", "a")])
+    async with make(fake, progress_mode=mode) as client:
+        chunks = events((await client.post("/v1/chat/completions", json=body(stream=True))).text)
+    deltas = [c["choices"][0]["delta"] for c in chunks[1:-2]]
+    assert deltas == ([delta] if delta else []) + [{"content": "a"}]
+
+
+async def test_run_error_mid_stream_becomes_an_error_event(openai_schemas) -> None:
+    fake = FakeClient([("custom", "partial"), ("error", {"error": "ValueError", "message": "bad thing"})])
+    async with make(fake) as client:
+        chunks = events((await client.post("/v1/chat/completions", json=body(stream=True))).text)
+        assert chunks[-1] == "[DONE]"
+        openai_schemas.check("ErrorResponse", chunks[-2])
+        assert chunks[-2]["error"]["message"] == "bad thing"
+        assert chunks[-2]["error"]["code"] == "ValueError"
+        response = await client.post("/v1/chat/completions", json=body())
+    assert response.status_code == 502
+    assert response.json()["error"]["message"] == "bad thing"
+
+
+@pytest.mark.parametrize(
+    ("failure", "status"),
+    [
+        (httpx.ConnectError("refused"), 503),
+        (httpx.ConnectTimeout("slow"), 504),
+        (httpx.ReadTimeout("slow"), 504),
+        (InternalServerError("boom", response=httpx.Response(500, request=httpx.Request("POST", "http://x")), body=None), 502),
+    ],
+)
+async def test_failures_before_the_stream_are_envelopes(failure: BaseException, status: int, openai_schemas) -> None:
+    async def script(_: dict[str, Any]):
+        raise failure
+        yield  # pragma: no cover
+
+    fake = FakeClient(script=script)
+    async with make(fake) as client:
+        for stream in (False, True):
+            response = await client.post("/v1/chat/completions", json=body(stream=stream))
+            assert response.status_code == status
+            openai_schemas.check("ErrorResponse", response.json())
+            assert "Traceback" not in response.text and "/" not in response.json()["error"]["message"][:1]
+
+
+async def test_models_unreachable_is_503_and_readyz_not_ready() -> None:
+    fake = FakeClient()
+    fake.fail = httpx.ConnectError("refused")
+    async with make(fake) as client:
+        assert (await client.get("/v1/models")).status_code == 503
+        ready = await client.get("/readyz")
+        assert ready.status_code == 503 and ready.json()["error"]["code"] == "upstream_unavailable"
+        assert (await client.get("/healthz")).status_code == 200
+        fake.fail = None
+        assert (await client.get("/readyz")).status_code == 200
+        await asyncio.sleep(0)
+        assert (await client.get("/v1/models")).status_code == 200
+
+
+async def test_models_are_cached_and_unknown_names_refresh() -> None:
+    fake = FakeClient()
+    async with make(fake, models_cache_ttl=60) as client:
+        ids = [m["id"] for m in (await client.get("/v1/models")).json()["data"]]
+        assert ids == ["up-down-game", "chat"]
+        await client.get("/v1/models")
+        assert fake.calls.count("search") == 1
+        fake.assistants_list.append({**fake.assistants_list[0], "assistant_id": "00000000-0000-0000-0000-000000000009", "name": "new-graph", "graph_id": "new-graph"})
+        # an unknown name triggers one refresh (rate-limited), so new deployments appear
+        await asyncio.sleep(1.05)
+        found = await client.get("/v1/models/new-graph")
+        assert found.status_code == 200 and found.json()["id"] == "new-graph"
+        missing = await client.get("/v1/models/none")
+        assert missing.status_code == 404 and missing.json()["error"]["code"] == "model_not_found"
+
+
+async def test_auth_is_a_bearer_key_on_v1_only() -> None:
+    fake = FakeClient([("custom", "ok")])
+    async with make(fake, api_keys="k1,k2") as client:
+        for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic k1"}, {"Authorization": "Bearer "}):
+            response = await client.post("/v1/chat/completions", json=body(), headers=headers)
+            assert response.status_code == 401
+            assert response.headers["www-authenticate"].startswith("Bearer")
+            assert response.json()["error"]["code"] == "invalid_api_key"
+        assert (await client.get("/v1/models")).status_code == 401
+        ok = await client.post("/v1/chat/completions", json=body(), headers={"Authorization": "Bearer k2"})
+        assert ok.status_code == 200
+        assert (await client.get("/healthz")).status_code == 200
+
+
+async def test_schema_lookups_are_cached_and_messages_graphs_get_messages() -> None:
+    fake = FakeClient([("custom", "x")])
+    async with make(fake) as client:
+        for _ in range(3):
+            await client.post("/v1/chat/completions", json=body("hello", model="chat"))
+    assert len([c for c in fake.calls if c.startswith("schemas:")]) == 1
+    assert fake.runs_started[0]["input"] == {"messages": [{"role": "user", "content": "hello"}]}
+
+
+async def test_context_is_passed_to_the_run() -> None:
+    fake = FakeClient([("custom", "x")])
+    async with make(fake) as client:
+        await client.post("/v1/chat/completions", json=body(context={"locale": "en"}))
+    assert fake.runs_started[0]["context"] == {"locale": "en"}
+
+
+async def test_run_timeout_ends_the_stream_with_an_error_and_closes_the_run() -> None:
+    async def script(_: dict[str, Any]):
+        try:
+            yield StreamPart("metadata", {"run_id": "r"})
+            yield StreamPart("custom", "first")
+            await asyncio.sleep(30)
+        finally:
+            fake.closed_streams += 1
+
+    fake = FakeClient(script=script)
+    async with make(fake, run_timeout=0.3) as client:
+        chunks = events((await client.post("/v1/chat/completions", json=body(stream=True))).text)
+        assert chunks[1]["choices"][0]["delta"] == {"content": "first"}
+        assert chunks[-2]["error"]["code"] == "upstream_timeout" and chunks[-1] == "[DONE]"
+        response = await client.post("/v1/chat/completions", json=body())
+        assert response.status_code == 504
+    assert fake.closed_streams == 2
