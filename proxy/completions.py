@@ -52,7 +52,8 @@ async def open_run(
     if first.event == "error":
         await events.aclose()
         raise translate(_run_error(first.data))
-    return events
+    run_id = first.data.get("run_id") if isinstance(first.data, dict) else None
+    return (str(run_id) if run_id else None), events
 
 
 def _run_error(data: Any) -> RunError:

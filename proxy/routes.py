@@ -30,6 +30,8 @@ router = APIRouter()
 v1 = APIRouter(prefix="/v1", dependencies=[Depends(check_api_key)])
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+RUN_ID_HEADER = "X-LangGraph-Run-Id"
+"""Names the LangGraph run behind a completion (for logs, tracing and support)."""
 _REQUEST_SCHEMA = ChatCompletionRequest.model_json_schema(
     ref_template="#/components/schemas/{model}"
 )
@@ -177,14 +179,15 @@ async def chat_completions(
         include_usage=bool(body.stream_options and body.stream_options.include_usage),
         prompt_tokens=estimate_prompt_tokens(messages),
     )
-    events = await open_run(
+    run_id, events = await open_run(
         upstream.stream_run(assistant_id, graph_input, body.context), settings.request_timeout
     )
     pump = RunPump(events, timeout=settings.run_timeout, progress=completion.progress)
+    run_header = {RUN_ID_HEADER: run_id} if run_id else {}
     if body.stream:
         return EventSourceResponse(
             completion.stream(pump),
-            headers=SSE_HEADERS,
+            headers={**SSE_HEADERS, **run_header},
             ping=settings.keepalive_interval,
             ping_message_factory=lambda: ServerSentEvent(comment="ping", sep="\n"),
             sep="\n",
@@ -193,4 +196,8 @@ async def chat_completions(
         result = await until_disconnect(request, completion.aggregate(pump))
     finally:
         pump.close()
-    return result if isinstance(result, Response) else json_response(result)
+    if isinstance(result, Response):
+        return result
+    response = json_response(result)
+    response.headers.update(run_header)
+    return response

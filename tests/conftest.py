@@ -9,7 +9,9 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-SPEC_PATH = Path(__file__).resolve().parents[2] / "shared" / "openai-spec" / "chat-completions.schema.json"
+SPEC_PATH = (
+    Path(__file__).resolve().parents[2] / "shared" / "openai-spec" / "chat-completions.schema.json"
+)
 
 
 class OpenAISchemas:
@@ -36,5 +38,7 @@ class OpenAISchemas:
 
 @pytest.fixture(scope="session")
 def openai_schemas() -> OpenAISchemas:
-    assert SPEC_PATH.exists(), f"OpenAI schema missing at {SPEC_PATH} (shared/ must sit beside the repo)"
+    assert SPEC_PATH.exists(), (
+        f"OpenAI schema missing at {SPEC_PATH} (shared/ must sit beside the repo)"
+    )
     return OpenAISchemas(SPEC_PATH)

@@ -52,7 +52,9 @@ class FakeAssistants:
 
     async def get_schemas(self, assistant_id: str) -> dict[str, Any]:
         self.client.calls.append(f"schemas:{assistant_id}")
-        name = next(a["name"] for a in self.client.assistants_list if a["assistant_id"] == assistant_id)
+        name = next(
+            a["name"] for a in self.client.assistants_list if a["assistant_id"] == assistant_id
+        )
         return {"input_schema": self.client.schemas.get(name)}
 
 

@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from tests.servers import BIN, ROOT, OFFLINE_ENV
+from tests.servers import BIN, OFFLINE_ENV, ROOT
 
 
 async def test_assistants_search_lists_the_graphs(sdk) -> None:
@@ -17,7 +17,9 @@ async def test_assistants_search_lists_the_graphs(sdk) -> None:
 
 async def test_input_schema_studio_reads_is_an_integer(sdk) -> None:
     (assistant,) = [
-        a for a in await sdk.assistants.search(graph_id="up-down-game") if a["name"] == "up-down-game"
+        a
+        for a in await sdk.assistants.search(graph_id="up-down-game")
+        if a["name"] == "up-down-game"
     ]
     schemas = await sdk.assistants.get_schemas(assistant["assistant_id"])
     assert schemas["input_schema"]["properties"]["input"]["type"] == "integer"
@@ -41,7 +43,16 @@ async def test_custom_stream_arrives_incrementally(sdk) -> None:
         if part.event == "custom":
             arrivals.append((time.monotonic(), part.data))
     texts = [data["text"] for _, data in arrivals]
-    assert texts == ["사용자의 입력 : -7\n", "사용자가 ", "입력한 ", "-7", "은(는) ", "0보다", " ", "작습니다."]
+    assert texts == [
+        "사용자의 입력 : -7\n",
+        "사용자가 ",
+        "입력한 ",
+        "-7",
+        "은(는) ",
+        "0보다",
+        " ",
+        "작습니다.",
+    ]
     # 7 pauses of >= 0.02 s between them: the chunks did not arrive in one lump
     assert arrivals[-1][0] - arrivals[0][0] > 0.1
     assert len({round(t, 2) for t, _ in arrivals}) > 3

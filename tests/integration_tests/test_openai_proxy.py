@@ -131,7 +131,12 @@ def test_every_sse_chunk_matches_the_schema(proxy_url: str, openai_schemas) -> N
 def test_non_ascii_is_sent_unescaped(proxy_url: str) -> None:
     _, events = sse_events(
         proxy_url,
-        {"model": "up-down-game", "messages": [{"role": "user", "content": "-3"}], "stream": True, "context": FAST},
+        {
+            "model": "up-down-game",
+            "messages": [{"role": "user", "content": "-3"}],
+            "stream": True,
+            "context": FAST,
+        },
     )
     assert any("작습니다." in e for e in events)
     assert not any("\\u" in e for e in events)
@@ -154,7 +159,10 @@ def test_progress_modes_per_request(proxy_url: str, mode: str) -> None:
     answer = "You entered -4, which is less than 0."
     if mode == "reasoning":
         assert (content, reasoning) == (answer, "User input: -4\n")
-        assert message.content == answer and message.model_extra["reasoning_content"] == "User input: -4\n"
+        assert (
+            message.content == answer
+            and message.model_extra["reasoning_content"] == "User input: -4\n"
+        )
     elif mode == "content":
         assert (content, reasoning) == ("User input: -4\n" + answer, "")
         assert message.content == "User input: -4\n" + answer
@@ -192,7 +200,9 @@ def test_ignored_openai_fields_are_accepted(proxy_url: str) -> None:
         "max_tokens": 100,
         "user": {"id": "u1", "name": "someone"},
         "metadata": {"chat_id": "x"},
-        "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}],
+        "tools": [
+            {"type": "function", "function": {"name": "f", "parameters": {"type": "object"}}}
+        ],
         "tool_choice": "auto",
         "seed": 3,
         "n": 1,
@@ -208,11 +218,31 @@ def test_ignored_openai_fields_are_accepted(proxy_url: str) -> None:
 @pytest.mark.parametrize(
     ("body", "status", "exc", "param"),
     [
-        ({"model": "nope", "messages": [{"role": "user", "content": "1"}]}, 404, openai.NotFoundError, "model"),
-        ({"model": "up-down-game", "messages": [{"role": "user", "content": "abc"}]}, 400, openai.BadRequestError, "messages"),
-        ({"model": "up-down-game", "messages": [{"role": "user", "content": "1"}], "n": 2}, 400, openai.BadRequestError, "n"),
+        (
+            {"model": "nope", "messages": [{"role": "user", "content": "1"}]},
+            404,
+            openai.NotFoundError,
+            "model",
+        ),
+        (
+            {"model": "up-down-game", "messages": [{"role": "user", "content": "abc"}]},
+            400,
+            openai.BadRequestError,
+            "messages",
+        ),
+        (
+            {"model": "up-down-game", "messages": [{"role": "user", "content": "1"}], "n": 2},
+            400,
+            openai.BadRequestError,
+            "n",
+        ),
         ({"model": "up-down-game", "messages": []}, 400, openai.BadRequestError, "messages"),
-        ({"model": "up-down-game", "messages": [{"role": "assistant", "content": "1"}]}, 400, openai.BadRequestError, "messages"),
+        (
+            {"model": "up-down-game", "messages": [{"role": "assistant", "content": "1"}]},
+            400,
+            openai.BadRequestError,
+            "messages",
+        ),
     ],
 )
 def test_errors_are_openai_envelopes(proxy_url, openai_schemas, body, status, exc, param) -> None:
@@ -243,7 +273,7 @@ def test_graph_error_mid_run(proxy_url: str, openai_schemas) -> None:
         json.loads(e[6:])["choices"][0]["delta"].get("content", "") for e in events[1:-2]
     )
     assert content == "".join(f"{i} " for i in range(10))
-    with pytest.raises(openai.APIError, match="failed on purpose|internal error"):
+    with pytest.raises(openai.APIError, match=r"failed on purpose|internal error"):
         list(
             client(proxy_url).chat.completions.create(
                 model="bench",
@@ -272,3 +302,59 @@ def test_health_and_readiness(proxy_url: str) -> None:
     root = proxy_url.removesuffix("/v1")
     assert httpx.get(root + "/healthz", timeout=10).json() == {"status": "ok"}
     assert httpx.get(root + "/readyz", timeout=10).json() == {"status": "ready"}
+
+
+def open_webui_tools(count: int = 36) -> list[dict[str, Any]]:
+    """Built-in tools as Open WebUI attaches them to every chat request by default."""
+    return [
+        {
+            "type": "function",
+            "function": {
+                "name": f"builtin_tool_{i}",
+                "description": "Open WebUI built-in tool",
+                "parameters": {"type": "object", "properties": {"query": {"type": "string"}}},
+            },
+        }
+        for i in range(count)
+    ]
+
+
+def test_open_webui_as_it_comes(langgraph_server, standalone_proxy) -> None:
+    """The chat request streams; the title/tags/follow-up side requests fail cleanly."""
+    for server, base in (
+        (langgraph_server, langgraph_server.url),
+        (standalone_proxy, standalone_proxy.url),
+    ):
+        chat = {
+            "model": "up-down-game",
+            "messages": [{"role": "user", "content": "10"}],
+            "stream": True,
+            "tools": open_webui_tools(),
+            "metadata": {"chat_id": "c", "message_id": "m", "session_id": "s"},
+            "user": {"name": "User", "id": "u", "email": "u@example.com", "role": "user"},
+            "context": FAST,
+        }
+        response, events = sse_events(base + "/v1", chat)
+        assert response.status_code == 200 and events[-1] == "data: [DONE]"
+        content = "".join(
+            json.loads(e[6:])["choices"][0]["delta"].get("content", "")
+            for e in events[:-1]
+            if json.loads(e[6:])["choices"]
+        )
+        assert content.endswith("번 반복 실행됐습니다.")
+        for task in (
+            "### Task:\nGenerate a concise, 3-5 word title ...",
+            "### Task:\nGenerate 1-3 broad tags ...",
+        ):
+            side = httpx.post(
+                base + "/v1/chat/completions",
+                json={
+                    "model": "up-down-game",
+                    "messages": [{"role": "user", "content": task}],
+                    "stream": False,
+                },
+                timeout=30,
+            )
+            assert side.status_code == 400
+            assert side.json()["error"]["type"] == "invalid_request_error"
+        assert "Traceback" not in server.output()

@@ -52,7 +52,9 @@ EVERY_KIND = [
 async def test_stream_translates_every_chunk_kind(openai_schemas) -> None:
     fake = FakeClient(EVERY_KIND)
     async with make(fake) as client:
-        response = await client.post("/v1/chat/completions", json=body(stream=True, stream_options={"include_usage": True}))
+        response = await client.post(
+            "/v1/chat/completions", json=body(stream=True, stream_options={"include_usage": True})
+        )
     assert response.status_code == 200
     chunks = events(response.text)
     assert chunks[-1] == "[DONE]"
@@ -97,7 +99,9 @@ async def test_non_streaming_aggregates_the_same_chunks(openai_schemas) -> None:
 
 
 async def test_estimated_usage_without_a_report() -> None:
-    fake = FakeClient([("custom", {"type": "progress", "text": "a"}), ("custom", "b"), ("custom", "c")])
+    fake = FakeClient(
+        [("custom", {"type": "progress", "text": "a"}), ("custom", "b"), ("custom", "c")]
+    )
     async with make(fake) as client:
         data = (await client.post("/v1/chat/completions", json=body("12345678"))).json()
     assert data["usage"] == {
@@ -118,7 +122,9 @@ async def test_server_wide_progress_mode(mode: str, delta: Any) -> None:
 
 
 async def test_run_error_mid_stream_becomes_an_error_event(openai_schemas) -> None:
-    fake = FakeClient([("custom", "partial"), ("error", {"error": "ValueError", "message": "bad thing"})])
+    fake = FakeClient(
+        [("custom", "partial"), ("error", {"error": "ValueError", "message": "bad thing"})]
+    )
     async with make(fake) as client:
         chunks = events((await client.post("/v1/chat/completions", json=body(stream=True))).text)
         assert chunks[-1] == "[DONE]"
@@ -136,10 +142,19 @@ async def test_run_error_mid_stream_becomes_an_error_event(openai_schemas) -> No
         (httpx.ConnectError("refused"), 503),
         (httpx.ConnectTimeout("slow"), 504),
         (httpx.ReadTimeout("slow"), 504),
-        (InternalServerError("boom", response=httpx.Response(500, request=httpx.Request("POST", "http://x")), body=None), 502),
+        (
+            InternalServerError(
+                "boom",
+                response=httpx.Response(500, request=httpx.Request("POST", "http://x")),
+                body=None,
+            ),
+            502,
+        ),
     ],
 )
-async def test_failures_before_the_stream_are_envelopes(failure: BaseException, status: int, openai_schemas) -> None:
+async def test_failures_before_the_stream_are_envelopes(
+    failure: BaseException, status: int, openai_schemas
+) -> None:
     async def script(_: dict[str, Any]):
         raise failure
         yield  # pragma: no cover
@@ -150,7 +165,10 @@ async def test_failures_before_the_stream_are_envelopes(failure: BaseException, 
             response = await client.post("/v1/chat/completions", json=body(stream=stream))
             assert response.status_code == status
             openai_schemas.check("ErrorResponse", response.json())
-            assert "Traceback" not in response.text and "/" not in response.json()["error"]["message"][:1]
+            assert (
+                "Traceback" not in response.text
+                and "/" not in response.json()["error"]["message"][:1]
+            )
 
 
 async def test_models_unreachable_is_503_and_readyz_not_ready() -> None:
@@ -174,7 +192,14 @@ async def test_models_are_cached_and_unknown_names_refresh() -> None:
         assert ids == ["up-down-game", "chat"]
         await client.get("/v1/models")
         assert fake.calls.count("search") == 1
-        fake.assistants_list.append({**fake.assistants_list[0], "assistant_id": "00000000-0000-0000-0000-000000000009", "name": "new-graph", "graph_id": "new-graph"})
+        fake.assistants_list.append(
+            {
+                **fake.assistants_list[0],
+                "assistant_id": "00000000-0000-0000-0000-000000000009",
+                "name": "new-graph",
+                "graph_id": "new-graph",
+            }
+        )
         # an unknown name triggers one refresh (rate-limited), so new deployments appear
         await asyncio.sleep(1.05)
         found = await client.get("/v1/models/new-graph")
@@ -186,13 +211,20 @@ async def test_models_are_cached_and_unknown_names_refresh() -> None:
 async def test_auth_is_a_bearer_key_on_v1_only() -> None:
     fake = FakeClient([("custom", "ok")])
     async with make(fake, api_keys="k1,k2") as client:
-        for headers in ({}, {"Authorization": "Bearer nope"}, {"Authorization": "Basic k1"}, {"Authorization": "Bearer "}):
+        for headers in (
+            {},
+            {"Authorization": "Bearer nope"},
+            {"Authorization": "Basic k1"},
+            {"Authorization": "Bearer "},
+        ):
             response = await client.post("/v1/chat/completions", json=body(), headers=headers)
             assert response.status_code == 401
             assert response.headers["www-authenticate"].startswith("Bearer")
             assert response.json()["error"]["code"] == "invalid_api_key"
         assert (await client.get("/v1/models")).status_code == 401
-        ok = await client.post("/v1/chat/completions", json=body(), headers={"Authorization": "Bearer k2"})
+        ok = await client.post(
+            "/v1/chat/completions", json=body(), headers={"Authorization": "Bearer k2"}
+        )
         assert ok.status_code == 200
         assert (await client.get("/healthz")).status_code == 200
 

@@ -21,7 +21,17 @@ from proxy.sse import DONE, ChunkEncoder, error_event
             Chunk(Kind.ANSWER, "tok"),
         ),
         (
-            [{"type": "AIMessageChunk", "content": [{"type": "text", "text": "a"}, {"type": "image_url"}, {"type": "text", "text": "b"}]}, {}],
+            [
+                {
+                    "type": "AIMessageChunk",
+                    "content": [
+                        {"type": "text", "text": "a"},
+                        {"type": "image_url"},
+                        {"type": "text", "text": "b"},
+                    ],
+                },
+                {},
+            ],
             Chunk(Kind.ANSWER, "ab"),
         ),
         (
@@ -29,13 +39,22 @@ from proxy.sse import DONE, ChunkEncoder, error_event
             Chunk(Kind.PROGRESS, "hmm"),
         ),
         (
-            [{"type": "AIMessageChunk", "content": "", "additional_kwargs": {"reasoning_content": "r"}}, {}],
+            [
+                {
+                    "type": "AIMessageChunk",
+                    "content": "",
+                    "additional_kwargs": {"reasoning_content": "r"},
+                },
+                {},
+            ],
             Chunk(Kind.PROGRESS, "r"),
         ),
         ({"role": "assistant", "content": "direct"}, Chunk(Kind.ANSWER, "direct")),
         (
             {"type": "usage", "prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7},
-            Chunk(Kind.USAGE, usage={"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}),
+            Chunk(
+                Kind.USAGE, usage={"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}
+            ),
         ),
     ],
 )
@@ -45,9 +64,19 @@ def test_contract_kinds(data, expected) -> None:
 
 @pytest.mark.parametrize(
     "data",
-    ["", None, 42, {"type": "progress"}, {"type": "answer", "text": 5}, {"foo": "bar"},
-     [1, 2], [{"role": "assistant", "content": ""}, {}], {"type": "usage", "prompt_tokens": "3"},
-     {"type": "usage", "prompt_tokens": True}, {"type": "usage", "prompt_tokens": -1}],
+    [
+        "",
+        None,
+        42,
+        {"type": "progress"},
+        {"type": "answer", "text": 5},
+        {"foo": "bar"},
+        [1, 2],
+        [{"role": "assistant", "content": ""}, {}],
+        {"type": "usage", "prompt_tokens": "3"},
+        {"type": "usage", "prompt_tokens": True},
+        {"type": "usage", "prompt_tokens": -1},
+    ],
 )
 def test_unknown_or_empty_shapes_are_ignored(data) -> None:
     assert classify(data).kind is Kind.IGNORED
@@ -55,7 +84,13 @@ def test_unknown_or_empty_shapes_are_ignored(data) -> None:
 
 def test_encoder_bytes_are_one_line_json_with_unescaped_text() -> None:
     enc = ChunkEncoder("chatcmpl-x", 1700000000, "up-down-game")
-    for raw in (enc.role(), enc.content("작습니다.\n\"q\""), enc.reasoning("생각"), enc.finish(), enc.usage({"prompt_tokens": 1})):
+    for raw in (
+        enc.role(),
+        enc.content('작습니다.\n"q"'),
+        enc.reasoning("생각"),
+        enc.finish(),
+        enc.usage({"prompt_tokens": 1}),
+    ):
         assert raw.startswith(b"data: {") and raw.endswith(b"}\n\n")
         assert raw.count(b"\n") == 2
         body = json.loads(raw[6:])
@@ -65,7 +100,12 @@ def test_encoder_bytes_are_one_line_json_with_unescaped_text() -> None:
     assert json.loads(enc.content('a"\nb')[6:])["choices"][0]["delta"] == {"content": 'a"\nb'}
     assert json.loads(enc.reasoning("r")[6:])["choices"][0]["delta"] == {"reasoning_content": "r"}
     first = json.loads(enc.role()[6:])["choices"][0]
-    assert first == {"index": 0, "delta": {"role": "assistant", "content": ""}, "logprobs": None, "finish_reason": None}
+    assert first == {
+        "index": 0,
+        "delta": {"role": "assistant", "content": ""},
+        "logprobs": None,
+        "finish_reason": None,
+    }
     last = json.loads(enc.finish()[6:])["choices"][0]
     assert last["delta"] == {} and last["finish_reason"] == "stop"
     assert json.loads(enc.usage({"prompt_tokens": 1})[6:])["choices"] == []

@@ -120,7 +120,7 @@ async def test_pace_sleeps_without_blocking(monkeypatch: pytest.MonkeyPatch) -> 
         slept.append(seconds)
 
     monkeypatch.setattr("agent.up_down_game.asyncio.sleep", fake_sleep)
-    chunks, state = await run(-1, pace=1.0, seed=4)
+    await run(-1, pace=1.0, seed=4)
     # one pause before routing, then one between each of the 7 answer pieces
     assert len(slept) == 1 + 6
     assert 0.2 <= slept[0] <= 1.5
