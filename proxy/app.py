@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+from urllib.parse import urlsplit
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -24,6 +25,7 @@ from proxy.upstream import Upstream
 logger = logging.getLogger("proxy")
 
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+"""Hosts whose server is reachable from this machine only (no key needed there)."""
 
 
 def create_app(settings: Settings | None = None, upstream: Upstream | None = None) -> FastAPI:
@@ -42,8 +44,9 @@ def create_app(settings: Settings | None = None, upstream: Upstream | None = Non
             f" at {served}/v1" if served and not settings.langgraph_url else "",
             where,
         )
-        if not settings.api_keys:
-            logger.warning("No PROXY_API_KEYS set: /v1 is open to anyone who can reach it.")
+        host = urlsplit(served).hostname if served else None
+        if not settings.api_keys and host is not None and host not in LOOPBACK:
+            logger.warning("No PROXY_API_KEYS set and %s is reachable: /v1 is open.", served)
         try:
             yield
         finally:
