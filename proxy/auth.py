@@ -14,8 +14,11 @@ from proxy.errors import ProxyError
 from proxy.settings import Settings
 
 
-def check_api_key(request: Request) -> None:
-    """Accept the request if no keys are configured or its Bearer token matches one."""
+async def check_api_key(request: Request) -> None:
+    """Accept the request if no keys are configured or its Bearer token matches one.
+
+    Async, so FastAPI runs it on the event loop instead of a worker thread.
+    """
     settings: Settings = request.app.state.proxy_settings
     if not settings.api_keys:
         return

@@ -37,12 +37,12 @@ _REQUEST_SCHEMA = ChatCompletionRequest.model_json_schema(
 )
 
 
-def get_upstream(request: Request) -> Upstream:
+async def get_upstream(request: Request) -> Upstream:
     """The app's LangGraph connection (made in the lifespan)."""
     return request.app.state.openai_proxy
 
 
-def get_settings(request: Request) -> Settings:
+async def get_settings(request: Request) -> Settings:
     """The app's settings."""
     return request.app.state.proxy_settings
 
