@@ -14,7 +14,6 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Depends, Request
 from pydantic import ValidationError
-from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
@@ -24,6 +23,7 @@ from proxy.errors import ProxyError, bad_request, upstream_unavailable
 from proxy.inputs import build_input
 from proxy.protocol import ChatCompletionRequest, model_list, model_object
 from proxy.settings import Settings
+from proxy.sse import SSEResponse
 from proxy.upstream import Upstream
 
 router = APIRouter()
@@ -185,12 +185,10 @@ async def chat_completions(
     pump = RunPump(events, timeout=settings.run_timeout, progress=completion.progress)
     run_header = {RUN_ID_HEADER: run_id} if run_id else {}
     if body.stream:
-        return EventSourceResponse(
+        return SSEResponse(
             completion.stream(pump),
+            ping_interval=settings.keepalive_interval,
             headers={**SSE_HEADERS, **run_header},
-            ping=settings.keepalive_interval,
-            ping_message_factory=lambda: ServerSentEvent(comment="ping", sep="\n"),
-            sep="\n",
         )
     try:
         result = await until_disconnect(request, completion.aggregate(pump))

@@ -6,9 +6,13 @@ around the delta) is encoded once; a chunk is then ``prefix + json(text) + suffi
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator, Mapping
 from typing import Any
 
 import orjson
+from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 DONE = b"data: [DONE]\n\n"
 PING = b": ping\n\n"
@@ -67,3 +71,74 @@ class ChunkEncoder:
 def error_event(body: dict[str, Any]) -> bytes:
     """An in-stream error: the OpenAI ``ErrorResponse`` body as one data event."""
     return b"data: " + orjson.dumps(body) + b"\n\n"
+
+
+class SSEResponse(Response):
+    """A ``text/event-stream`` response of pre-encoded events.
+
+    Measured on the hot path, sse-starlette's EventSourceResponse spends ~10 µs per write
+    (a cancel scope and a lock around every send); this writes each batch with one ``send``.
+    It keeps what matters from it: ``: ping`` comments after ``ping_interval`` seconds of
+    silence, and it stops (closing the body, which cancels the run) as soon as the client
+    disconnects, which it learns from ``receive()`` (``is_disconnected()`` is not reliable
+    when mounted in the LangGraph server).
+    """
+
+    media_type = "text/event-stream"
+
+    def __init__(
+        self,
+        body: AsyncIterator[bytes],
+        *,
+        ping_interval: float,
+        headers: Mapping[str, str] | None = None,
+    ) -> None:
+        """Keep the body iterator; headers are encoded once."""
+        self.body_iterator = body
+        self.ping_interval = ping_interval
+        self.status_code = 200
+        self.background = None
+        self.init_headers(headers)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Stream the body, ping when silent, stop when the client leaves."""
+        loop = asyncio.get_running_loop()
+        last_write = loop.time()
+
+        async def write_body() -> None:
+            nonlocal last_write
+            async for data in self.body_iterator:
+                await send({"type": "http.response.body", "body": data, "more_body": True})
+                last_write = loop.time()
+            await send({"type": "http.response.body", "body": b"", "more_body": False})
+
+        async def keep_alive() -> None:
+            nonlocal last_write
+            while True:
+                await asyncio.sleep(max(0.0, last_write + self.ping_interval - loop.time()))
+                if loop.time() - last_write >= self.ping_interval:
+                    await send({"type": "http.response.body", "body": PING, "more_body": True})
+                    last_write = loop.time()
+
+        async def client_gone() -> None:
+            while (await receive())["type"] != "http.disconnect":
+                pass
+
+        await send(
+            {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
+        )
+        writer = asyncio.ensure_future(write_body())
+        pinger = asyncio.ensure_future(keep_alive())
+        watcher = asyncio.ensure_future(client_gone())
+        try:
+            await asyncio.wait((writer, watcher), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (writer, pinger, watcher):
+                task.cancel()
+            await asyncio.gather(writer, pinger, watcher, return_exceptions=True)
+            aclose = getattr(self.body_iterator, "aclose", None)
+            if aclose is not None:
+                await aclose()
+        if not writer.cancelled() and (error := writer.exception()) is not None:
+            if not isinstance(error, OSError):
+                raise error
