@@ -85,6 +85,6 @@ def classify(data: Any) -> Chunk:
         if "content" in data and ("role" in data or kind in ("AIMessageChunk", "ai")):
             return _message_chunk(data)
         return IGNORED
-    if isinstance(data, list) and len(data) == 2 and isinstance(data[0], dict):
+    if isinstance(data, list | tuple) and len(data) == 2 and isinstance(data[0], dict):
         return _message_chunk(data[0])
     return IGNORED

@@ -140,7 +140,7 @@ async def test_run_error_mid_stream_becomes_an_error_event(openai_schemas) -> No
     ("failure", "status"),
     [
         (httpx.ConnectError("refused"), 503),
-        (httpx.ConnectTimeout("slow"), 504),
+        (httpx.ConnectTimeout("slow"), 503),
         (httpx.ReadTimeout("slow"), 504),
         (
             InternalServerError(
