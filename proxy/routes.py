@@ -180,7 +180,9 @@ async def chat_completions(
         prompt_tokens=estimate_prompt_tokens(messages),
     )
     run_id, events = await open_run(
-        upstream.stream_run(assistant_id, graph_input, body.context), settings.request_timeout
+        # a loaded server may take long to start a run; that is the run's time, not a request's
+        upstream.stream_run(assistant_id, graph_input, body.context),
+        settings.run_timeout,
     )
     pump = RunPump(events, timeout=settings.run_timeout, progress=completion.progress)
     run_header = {RUN_ID_HEADER: run_id} if run_id else {}
