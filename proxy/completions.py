@@ -72,9 +72,15 @@ class RunPump:
     """
 
     def __init__(
-        self, events: AsyncIterator[StreamPart], *, timeout: float, progress: ProgressMode
+        self,
+        events: AsyncIterator[StreamPart],
+        *,
+        timeout: float,
+        progress: ProgressMode,
+        coalesce: float = 0.0,
     ) -> None:
-        """Start reading at once."""
+        """Start reading at once; ``coalesce`` is the pause (s) after each read in a burst."""
+        self._coalesce = coalesce
         self._queue: asyncio.Queue[Any] = asyncio.Queue(QUEUE_SIZE)
         self._drop_progress = progress == "drop"
         self.usage: dict[str, int] | None = None
@@ -85,23 +91,38 @@ class RunPump:
     async def _pump(self, events: AsyncIterator[StreamPart], run_timeout: float) -> None:
         """Classify every custom event; end with ``_END`` or the exception that ended the run."""
         put = self._queue.put
+        drop_progress = self._drop_progress
+        loop = asyncio.get_running_loop()
+        coalesce = self._coalesce
         outcome: object = _END
         try:
             async with asyncio.timeout(run_timeout), aclosing(events):
-                async for part in events:
+                while True:
+                    # The loop runs this marker only if the read below has to wait for the
+                    # socket, i.e. the event comes from a fresh read, not from the buffer.
+                    waited: list[None] = []
+                    if coalesce:
+                        loop.call_soon(waited.append, None)
+                    try:
+                        part = await anext(events)
+                    except StopAsyncIteration:
+                        break
                     event = part.event
                     if event == "custom" or event.startswith("custom|"):
                         chunk = classify(part.data)
                         kind = chunk.kind
-                        if kind is Kind.ANSWER or (
-                            kind is Kind.PROGRESS and not self._drop_progress
-                        ):
+                        if kind is Kind.ANSWER or (kind is Kind.PROGRESS and not drop_progress):
                             await put(chunk)
                         elif kind is Kind.USAGE:
                             self._add_usage(chunk)
                     elif event == "error":
                         outcome = _run_error(part.data)
                         break
+                    if waited:
+                        # Pause before the next read so the rest of a burst piles up in the
+                        # socket and goes through in one read and one client write. An
+                        # event after a quiet spell is read at once, so it is not delayed.
+                        await asyncio.sleep(coalesce)
         except TimeoutError:
             outcome = upstream_timeout(
                 "The run took longer than PROXY_RUN_TIMEOUT and was cancelled."

@@ -184,7 +184,12 @@ async def chat_completions(
         upstream.stream_run(assistant_id, graph_input, body.context),
         settings.run_timeout,
     )
-    pump = RunPump(events, timeout=settings.run_timeout, progress=completion.progress)
+    pump = RunPump(
+        events,
+        timeout=settings.run_timeout,
+        progress=completion.progress,
+        coalesce=settings.coalesce_ms / 1000,
+    )
     run_header = {RUN_ID_HEADER: run_id} if run_id else {}
     if body.stream:
         return SSEResponse(

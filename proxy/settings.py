@@ -41,6 +41,12 @@ class Settings(BaseSettings):
     models_cache_ttl: float = Field(default=10.0, ge=0)
     schema_cache_ttl: float = Field(default=60.0, ge=0)
     max_connections: int = Field(default=1024, ge=1)
+    coalesce_ms: float = Field(
+        default=2.0,
+        ge=0,
+        le=100,
+        description="Read a busy run stream at most once per this many ms (0 = every event).",
+    )
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     max_messages: int = Field(default=4096, ge=1)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -262,3 +262,33 @@ async def test_run_timeout_ends_the_stream_with_an_error_and_closes_the_run() ->
         response = await client.post("/v1/chat/completions", json=body())
         assert response.status_code == 504
     assert fake.closed_streams == 2
+
+
+async def test_pump_pauses_only_after_fresh_reads(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Coalescing: one pause per read that had to wait, none for events already buffered."""
+    from proxy import completions
+
+    pauses: list[float] = []
+    real_sleep = asyncio.sleep
+
+    async def counting_sleep(seconds: float) -> None:
+        pauses.append(seconds)
+        await real_sleep(0)
+
+    async def socket_like():
+        # 3 reads of 4 events each: only the first event of each read waits for the socket
+        for read in range(3):
+            await real_sleep(0.001)
+            for index in range(4):
+                yield StreamPart("custom", f"{read}.{index} ")
+
+    monkeypatch.setattr(completions.asyncio, "sleep", counting_sleep)
+    pump = completions.RunPump(socket_like(), timeout=10, progress="reasoning", coalesce=0.002)
+    texts = [chunk.text async for batch in pump.batches() for chunk in batch]
+    assert texts == [f"{r}.{i} " for r in range(3) for i in range(4)]
+    assert pauses == [0.002] * 3
+
+    pauses.clear()
+    pump = completions.RunPump(socket_like(), timeout=10, progress="reasoning", coalesce=0)
+    assert len([c async for b in pump.batches() for c in b]) == 12
+    assert pauses == []
