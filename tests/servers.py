@@ -100,7 +100,7 @@ def start(cmd: list[str], url: str, ready_path: str, log: Path, env: dict[str, s
 
 
 def start_langgraph(
-    log: Path, *, port: int | None = None, jobs: int = 64, env: dict[str, str] | None = None
+    log: Path, *, port: int | None = None, jobs: int = 256, env: dict[str, str] | None = None
 ) -> Server:
     """``langgraph dev`` as ``make run`` starts it (proxy mounted), on a free port."""
     port = port or free_port()
