@@ -24,13 +24,16 @@ class Context:
     """Per-run knobs for fault injection.
 
     Attributes:
-        silence: Seconds to stay silent before the first chunk.
+        silence: Seconds to stay silent, once ``silence_after`` chunks are written.
+        silence_after: Chunks to write before the silence (0 = silent from the start; at
+            the end if the run has fewer chunks).
         fail_after: Raise ``RuntimeError`` after this many chunks (``None`` = never).
         progress_every: Also write a progress line every this many chunks (0 = never).
 
     """
 
     silence: float = 0.0
+    silence_after: int = 0
     fail_after: int | None = None
     progress_every: int = 0
 
@@ -53,9 +56,10 @@ async def emit(state: State, runtime: Runtime[Context]) -> dict:
     total = state["chunks"]
     if isinstance(total, bool) or not isinstance(total, int) or not 0 <= total <= MAX_CHUNKS:
         raise ValueError(f"chunks must be an integer from 0 to {MAX_CHUNKS}")
-    if ctx.silence > 0:
-        await asyncio.sleep(ctx.silence)
+    silent_at = min(max(ctx.silence_after, 0), total) if ctx.silence > 0 else -1
     for index in range(total):
+        if index == silent_at:
+            await asyncio.sleep(ctx.silence)
         if ctx.fail_after is not None and index == ctx.fail_after:
             raise RuntimeError(f"bench graph failed on purpose after {index} chunks")
         if ctx.progress_every and index % ctx.progress_every == 0:
@@ -63,6 +67,8 @@ async def emit(state: State, runtime: Runtime[Context]) -> dict:
         answer(f"{index} ")
         if index % 256 == 255:
             await asyncio.sleep(0)  # let the server flush and stay responsive
+    if silent_at == total:
+        await asyncio.sleep(ctx.silence)
     return {"written": total}
 
 

@@ -1,0 +1,133 @@
+"""The processes under test: ``langgraph dev``, the fast-poll variant of it, the standalone proxy.
+
+Each gets a free port on 127.0.0.1 and the offline environment, logs to a file, and is
+stopped with its whole process group. ``pid`` is the process whose CPU and RSS are measured
+(``langgraph dev`` serves in-process: no reloader, no worker processes).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+
+from bench.procstat import cpu_seconds
+
+ROOT = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+OFFLINE_ENV = {
+    "LANGGRAPH_CLI_NO_ANALYTICS": "1",
+    "LANGGRAPH_NO_VERSION_CHECK": "true",
+    "LANGSMITH_TRACING": "false",
+    "LANGCHAIN_TRACING_V2": "false",
+}
+READY_TIMEOUT = 120.0
+CPU_USED: list[float] = []
+"""CPU seconds of every server stopped so far (to tell our load from other processes')."""
+
+
+def free_port() -> int:
+    """A port nothing listens on right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class Server:
+    """A child process serving HTTP on ``url``."""
+
+    def __init__(self, name: str, cmd: list[str], port: int, env: dict[str, str], log: Path):
+        self.name = name
+        self.url = f"http://127.0.0.1:{port}"
+        self.log = log
+        with log.open("wb") as handle:
+            self.process = subprocess.Popen(
+                cmd,
+                cwd=ROOT,
+                env={**os.environ, **OFFLINE_ENV, **env},
+                stdout=handle,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    @property
+    def pid(self) -> int:
+        """The serving process."""
+        return self.process.pid
+
+    def wait_ready(self, path: str) -> None:
+        """Poll ``path`` until it answers 200 (bounded)."""
+        deadline = time.monotonic() + READY_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"{self.name} exited early; see {self.log}")
+            try:
+                if httpx.get(self.url + path, timeout=2).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"{self.name} not ready in {READY_TIMEOUT:.0f} s; see {self.log}")
+
+    def stop(self) -> None:
+        """SIGTERM the process group, then SIGKILL what is left."""
+        if self.process.poll() is not None:
+            return
+        try:
+            CPU_USED.append(cpu_seconds(self.pid))
+        except OSError:
+            pass
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=15)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait(timeout=15)
+
+
+def langgraph_dev(log_dir: Path, jobs: int) -> Server:
+    """``langgraph dev`` as ``make run`` starts it (proxy mounted at /v1)."""
+    port = free_port()
+    cmd = [str(BIN / "langgraph"), "dev", "--no-browser", "--no-reload"]
+    cmd += ["--host", "127.0.0.1", "--port", str(port), "--n-jobs-per-worker", str(jobs)]
+    server = Server(f"langgraph dev (jobs={jobs})", cmd, port, {}, log_dir / f"dev-{jobs}.log")
+    server.wait_ready("/ok")
+    return server
+
+
+def fast_poll_server(log_dir: Path, jobs: int, poll_ms: float) -> Server:
+    """The same server with the run queue's 0.5 s poll shortened (bench/fast_poll_server.py)."""
+    port = free_port()
+    cmd = [str(BIN / "python"), "-m", "bench.fast_poll_server"]
+    cmd += ["--port", str(port), "--jobs", str(jobs), "--poll-ms", str(poll_ms)]
+    name = f"fast-poll server (jobs={jobs}, poll={poll_ms:g} ms)"
+    server = Server(name, cmd, port, {}, log_dir / f"fast-{jobs}.log")
+    server.wait_ready("/ok")
+    return server
+
+
+def standalone_proxy(log_dir: Path, langgraph_url: str, max_connections: int) -> Server:
+    """``python -m proxy`` in front of ``langgraph_url``."""
+    port = free_port()
+    env = {
+        "LANGGRAPH_URL": langgraph_url,
+        "PROXY_HOST": "127.0.0.1",
+        "PROXY_PORT": str(port),
+        "PROXY_MAX_CONNECTIONS": str(max_connections),
+        "PROXY_LOG_LEVEL": "warning",
+    }
+    cmd = [str(BIN / "python"), "-m", "proxy"]
+    log = log_dir / f"proxy-{port}.log"
+    server = Server(f"proxy (max_connections={max_connections})", cmd, port, env, log)
+    server.wait_ready("/healthz")
+    return server
