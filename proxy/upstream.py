@@ -59,11 +59,24 @@ def make_client(settings: Settings) -> LangGraphClient:
     )
     http = httpx.AsyncClient(
         base_url=settings.langgraph_url.rstrip("/"),
-        transport=httpx.AsyncHTTPTransport(retries=1, limits=limits),
+        # no connect retry: an unreachable server is a 503 within connect_timeout, not twice it
+        transport=httpx.AsyncHTTPTransport(retries=0, limits=limits),
         timeout=timeout,
         headers=headers,
+        event_hooks={"request": [_refuse_rejoin]},
     )
     return LangGraphClient(http)
+
+
+async def _refuse_rejoin(request: httpx.Request) -> None:
+    """Stop the SDK from rejoining a run's stream after the connection broke.
+
+    The proxy's runs are stateless and cancelled when their stream drops, so there is
+    nothing to rejoin: the SDK's retries (about 20 s of backoff) would only delay the
+    client's error, and against a restarted server they end in a misleading 404.
+    """
+    if request.method == "GET" and request.url.path.endswith("/stream"):
+        raise upstream_unavailable("The connection to the LangGraph server broke during the run.")
 
 
 def translate(exc: BaseException) -> ProxyError:
@@ -72,6 +85,8 @@ def translate(exc: BaseException) -> ProxyError:
         return exc
     if isinstance(exc, RunError):
         return upstream_failed(exc.message or "The run failed.", code=exc.error_type)
+    if isinstance(exc, httpx.ConnectTimeout):
+        return upstream_unavailable()  # no answer to a connect: the server is unreachable
     if isinstance(exc, httpx.TimeoutException | asyncio.TimeoutError | TimeoutError):
         return upstream_timeout()
     if isinstance(exc, APIStatusError | httpx.HTTPStatusError):
@@ -133,6 +148,7 @@ class Upstream:
         self._by_uuid: dict[str, dict[str, Any]] = {}
         self._models_at = float("-inf")
         self._models_lock = asyncio.Lock()
+        self._models_failed: tuple[float, ProxyError] | None = None
         self._schemas: dict[str, tuple[float, dict[str, Any] | None]] = {}
 
     async def aclose(self) -> None:
@@ -162,7 +178,13 @@ class Upstream:
         """Model id -> assistant, refreshed after ``models_cache_ttl`` seconds."""
         stale = time.monotonic() - self._models_at > self.settings.models_cache_ttl
         if refresh or stale:
+            asked = time.monotonic()
             async with self._models_lock:
+                failed = self._models_failed
+                if failed is not None and failed[0] >= asked:
+                    # the load this request queued behind just failed: share its error rather
+                    # than wait out another connect timeout per queued request
+                    raise failed[1]
                 age = time.monotonic() - self._models_at
                 if (refresh and age > MIN_REFRESH_INTERVAL) or (
                     age > self.settings.models_cache_ttl
@@ -170,7 +192,9 @@ class Upstream:
                     try:
                         await asyncio.wait_for(self._load_models(), self.settings.request_timeout)
                     except Exception as exc:
-                        raise translate(exc) from exc
+                        error = translate(exc)
+                        self._models_failed = (time.monotonic(), error)
+                        raise error from exc
         return self._models
 
     async def resolve(self, model: str) -> tuple[str, dict[str, Any]]:
