@@ -14,7 +14,7 @@ ARG PYTHON_VERSION=3.11
 FROM python:${PYTHON_VERSION}-slim-bookworm AS build
 
 ARG UV_VERSION=0.13.8
-ARG PROXY_PACKAGES="fastapi starlette uvicorn[standard] pydantic pydantic-settings orjson httpx langgraph-sdk"
+ARG PROXY_PACKAGES="fastapi starlette uvicorn[standard] pydantic pydantic-settings orjson httpx httpx-aiohttp aiohttp langgraph-sdk"
 
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore \

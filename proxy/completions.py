@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import math
+from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import aclosing
 from typing import Any
@@ -63,6 +64,49 @@ def _run_error(data: Any) -> RunError:
     return RunError("RunError", str(data))
 
 
+class Handoff:
+    """One producer, one consumer: the consumer takes everything waiting at each wake-up.
+
+    Cheaper than ``asyncio.Queue`` per item (no per-get bookkeeping), and the batch is the
+    unit the client is written in. ``put`` waits only while ``limit`` items are unread.
+    """
+
+    __slots__ = ("_items", "_limit", "_space", "_waiter")
+
+    def __init__(self, limit: int) -> None:
+        """An empty buffer holding at most ``limit`` items."""
+        self._items: deque[Any] = deque()
+        self._limit = limit
+        self._waiter: asyncio.Future[None] | None = None
+        self._space: asyncio.Future[None] | None = None
+
+    async def put(self, item: Any) -> None:
+        """Add an item, waiting for the consumer first if the buffer is full."""
+        while len(self._items) >= self._limit:
+            self._space = asyncio.get_running_loop().create_future()
+            await self._space
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
+    async def take(self) -> list[Any]:
+        """Every item waiting, in order; waits until there is at least one."""
+        while not self._items:
+            self._waiter = asyncio.get_running_loop().create_future()
+            await self._waiter
+        items = list(self._items)
+        self._items.clear()
+        space = self._space
+        if space is not None:
+            self._space = None
+            if not space.done():
+                space.set_result(None)
+        return items
+
+
 class RunPump:
     """Reads a run's events in a task of its own and hands over classified chunks in batches.
 
@@ -81,7 +125,7 @@ class RunPump:
     ) -> None:
         """Start reading at once; ``coalesce`` is the pause (s) after each read in a burst."""
         self._coalesce = coalesce
-        self._queue: asyncio.Queue[Any] = asyncio.Queue(QUEUE_SIZE)
+        self._handoff = Handoff(QUEUE_SIZE)
         self._drop_progress = progress == "drop"
         self.usage: dict[str, int] | None = None
         self._task = asyncio.create_task(self._pump(events, timeout))
@@ -90,7 +134,7 @@ class RunPump:
 
     async def _pump(self, events: AsyncIterator[StreamPart], run_timeout: float) -> None:
         """Classify every custom event; end with ``_END`` or the exception that ended the run."""
-        put = self._queue.put
+        put = self._handoff.put
         drop_progress = self._drop_progress
         loop = asyncio.get_running_loop()
         coalesce = self._coalesce
@@ -144,23 +188,16 @@ class RunPump:
 
     async def batches(self) -> AsyncIterator[list[Chunk]]:
         """Yield the chunks waiting at each wake-up; raise what ended the run, if it failed."""
-        queue = self._queue
+        take = self._handoff.take
         while True:
-            item = await queue.get()
-            batch: list[Chunk] = []
-            while True:
-                if item is _END:
-                    if batch:
-                        yield batch
+            batch = await take()
+            end = batch[-1]
+            if end is _END or isinstance(end, BaseException):
+                if len(batch) > 1:
+                    yield batch[:-1]
+                if end is _END:
                     return
-                if isinstance(item, BaseException):
-                    if batch:
-                        yield batch
-                    raise item
-                batch.append(item)
-                if queue.empty():
-                    break
-                item = queue.get_nowait()
+                raise end
             yield batch
 
     def close(self) -> None:

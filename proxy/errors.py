@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import orjson
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 from starlette.responses import Response
+
+logger = logging.getLogger("proxy")
 
 
 class ProxyError(Exception):
@@ -71,6 +77,36 @@ def upstream_failed(message: str, code: str = "upstream_error") -> ProxyError:
 def upstream_timeout(message: str = "The LangGraph server did not answer in time.") -> ProxyError:
     """504: the LangGraph server or the run took too long."""
     return ProxyError(504, message, type="timeout", code="upstream_timeout")
+
+
+def internal_error() -> ProxyError:
+    """500: a bug in the proxy; the details go to the log, never to the client."""
+    return ProxyError(
+        500, "The proxy failed to handle the request.", type="server_error", code="internal_error"
+    )
+
+
+class EnvelopeRoute(APIRoute):
+    """A route that answers an unexpected exception with a 500 envelope, not a bare 500.
+
+    Done per route rather than with an app-wide ``Exception`` handler: mounted in the
+    LangGraph server, an app-wide handler would also take over the platform's own routes.
+    """
+
+    def get_route_handler(self) -> Callable[[Request], Coroutine[Any, Any, Response]]:
+        """Wrap FastAPI's handler."""
+        handler = super().get_route_handler()
+
+        async def guarded(request: Request) -> Response:
+            try:
+                return await handler(request)
+            except (ProxyError, HTTPException, RequestValidationError):
+                raise
+            except Exception:
+                logger.exception("Unhandled error on %s %s", request.method, request.url.path)
+                return internal_error().response()
+
+        return guarded
 
 
 async def proxy_error_handler(_: Request, exc: Exception) -> Response:

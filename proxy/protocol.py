@@ -8,11 +8,34 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictBool, StrictInt, StrictStr
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainValidator,
+    StrictBool,
+    StrictInt,
+    StrictStr,
+)
 
 from proxy.settings import ProgressMode
 
 Role = Literal["system", "developer", "user", "assistant", "tool", "function"]
+
+
+def _content(value: Any) -> str | list[dict[str, Any]] | None:
+    """One check with one message, so a 400 names ``messages.N.content`` and nothing deeper."""
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(part, dict) for part in value):
+        return value
+    raise ValueError("must be a string, an array of content parts (objects), or null")
+
+
+Content = Annotated[
+    str | list[dict[str, Any]] | None,
+    PlainValidator(_content, json_schema_input_type=str | list[dict[str, Any]] | None),
+]
 
 
 class ChatMessage(BaseModel):
@@ -21,7 +44,7 @@ class ChatMessage(BaseModel):
     model_config = ConfigDict(extra="allow")
 
     role: Role
-    content: StrictStr | list[dict[str, Any]] | None = None
+    content: Content = None
 
 
 class StreamOptions(BaseModel):

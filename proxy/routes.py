@@ -19,15 +19,15 @@ from starlette.responses import Response
 
 from proxy.auth import check_api_key
 from proxy.completions import Completion, RunPump, estimate_prompt_tokens, open_run
-from proxy.errors import ProxyError, bad_request, upstream_unavailable
+from proxy.errors import EnvelopeRoute, ProxyError, bad_request, upstream_unavailable
 from proxy.inputs import build_input
 from proxy.protocol import ChatCompletionRequest, model_list, model_object
 from proxy.settings import Settings
 from proxy.sse import SSEResponse
 from proxy.upstream import Upstream
 
-router = APIRouter()
-v1 = APIRouter(prefix="/v1", dependencies=[Depends(check_api_key)])
+router = APIRouter(route_class=EnvelopeRoute)
+v1 = APIRouter(prefix="/v1", dependencies=[Depends(check_api_key)], route_class=EnvelopeRoute)
 
 SSE_HEADERS = {"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
 RUN_ID_HEADER = "X-LangGraph-Run-Id"
@@ -116,7 +116,8 @@ async def read_request(request: Request, settings: Settings) -> ChatCompletionRe
     except ValidationError as exc:
         error = exc.errors(include_url=False, include_input=False)[0]
         param = ".".join(str(part) for part in error["loc"])
-        raise bad_request(f"Invalid '{param}': {error['msg']}.", param=param) from None
+        message = error["msg"].removeprefix("Value error, ")
+        raise bad_request(f"Invalid '{param}': {message}.", param=param) from None
 
 
 def _too_large(settings: Settings) -> ProxyError:

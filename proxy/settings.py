@@ -10,6 +10,7 @@ from pydantic import AliasChoices, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ProgressMode = Literal["reasoning", "content", "drop"]
+Transport = Literal["aiohttp", "httpx"]
 
 
 class Settings(BaseSettings):
@@ -41,6 +42,10 @@ class Settings(BaseSettings):
     models_cache_ttl: float = Field(default=10.0, ge=0)
     schema_cache_ttl: float = Field(default=60.0, ge=0)
     max_connections: int = Field(default=1024, ge=1)
+    upstream_transport: Transport = Field(
+        default="aiohttp",
+        description="HTTP stack under the SDK client: aiohttp (faster reads) or httpx's own.",
+    )
     coalesce_ms: float = Field(
         default=2.0,
         ge=0,

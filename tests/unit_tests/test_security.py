@@ -172,7 +172,11 @@ async def test_upstream_key_is_sent_but_never_logged_or_returned(
     monkeypatch.setattr(
         proxy.upstream.httpx, "AsyncHTTPTransport", lambda **_: httpx.MockTransport(double)
     )
-    config = Settings(langgraph_url="http://langgraph.test", langgraph_api_key=UPSTREAM_KEY)
+    config = Settings(
+        langgraph_url="http://langgraph.test",
+        langgraph_api_key=UPSTREAM_KEY,
+        upstream_transport="httpx",  # the headers are httpx.AsyncClient's under either transport
+    )
     app = create_app(config, Upstream(config))
     caplog.set_level(logging.DEBUG)
     async with httpx.AsyncClient(
@@ -211,15 +215,28 @@ async def test_an_unexpected_upstream_failure_shows_no_trace_or_path() -> None:
     assert "boom" not in response.text
 
 
-async def test_a_bug_is_a_bare_500_without_trace_or_path() -> None:
+async def test_a_bug_is_a_500_envelope_without_trace_or_path(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     """An exception nobody translated (here: a schema the proxy cannot read)."""
     fake = FakeClient()
     fake.schemas["up-down-game"] = {"type": "object", "properties": {"input": {"anyOf": [1]}}}
     async with client_for(fake, raise_errors=False) as client:
         response = await client.post("/v1/chat/completions", json=GAME)
+        assert (await client.get("/healthz")).status_code == 200
     assert response.status_code == 500
+    assert response.json() == {
+        "error": {
+            "message": "The proxy failed to handle the request.",
+            "type": "server_error",
+            "param": None,
+            "code": "internal_error",
+        }
+    }
     assert_no_internals(response.text)
     assert "AttributeError" not in response.text
+    # the details are in the server's log, for the operator
+    assert any(r.exc_info and r.exc_info[0] is AttributeError for r in caplog.records)
 
 
 @pytest.mark.parametrize("stream", [True, False])
