@@ -18,7 +18,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 
 from proxy.errors import ProxyError, proxy_error_handler, validation_error_handler
-from proxy.routes import router, v1
+from proxy.routes import RUN_ID_HEADER, router, v1
 from proxy.settings import Settings, get_settings
 from proxy.upstream import Upstream
 
@@ -69,7 +69,9 @@ def create_app(settings: Settings | None = None, upstream: Upstream | None = Non
             CORSMiddleware,
             allow_origins=settings.cors_origins,
             allow_methods=["GET", "POST", "OPTIONS"],
-            allow_headers=["Authorization", "Content-Type"],
+            # browser SDKs add their own headers (the openai JS SDK: x-stainless-*)
+            allow_headers=["*"],
+            expose_headers=[RUN_ID_HEADER],
         )
     app.include_router(router)
     app.include_router(v1)

@@ -57,12 +57,18 @@ def _message_chunk(message: dict[str, Any]) -> Chunk:
     return IGNORED
 
 
+MAX_TOKENS = 2**53 - 1
+"""Counts above this are not token counts (and would not survive JSON clients); dropped."""
+
+
 def _usage(data: dict[str, Any]) -> Chunk:
-    """A usage report; counts that are not non-negative integers are dropped."""
+    """A usage report; counts that are not integers from 0 to ``MAX_TOKENS`` are dropped."""
     counts = {
         key: value
         for key in ("prompt_tokens", "completion_tokens", "total_tokens")
-        if isinstance(value := data.get(key), int) and not isinstance(value, bool) and value >= 0
+        if isinstance(value := data.get(key), int)
+        and not isinstance(value, bool)
+        and 0 <= value <= MAX_TOKENS
     }
     if "prompt_tokens" not in counts and "completion_tokens" not in counts:
         return IGNORED

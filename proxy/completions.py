@@ -17,7 +17,7 @@ from typing import Any
 from langgraph_sdk.schema import StreamPart
 
 from proxy.chunks import Chunk, Kind, classify
-from proxy.errors import upstream_failed, upstream_timeout
+from proxy.errors import ProxyError, upstream_failed, upstream_timeout
 from proxy.protocol import completion_body, usage_object
 from proxy.settings import ProgressMode
 from proxy.sse import DONE, ChunkEncoder, error_event
@@ -31,30 +31,6 @@ QUEUE_SIZE = 4096
 _END = object()
 _pumps: set[asyncio.Task[None]] = set()
 """Running pump tasks, referenced so they are not garbage-collected mid-run."""
-
-
-async def open_run(
-    events: AsyncIterator[StreamPart], start_timeout: float
-) -> AsyncIterator[StreamPart]:
-    """Wait for the run's first event (``metadata``) so that failures to start become HTTP errors.
-
-    Returns an iterator that yields the remaining events.
-    """
-    try:
-        async with asyncio.timeout(start_timeout):
-            first = await anext(events)
-    except StopAsyncIteration:
-        raise upstream_failed("The LangGraph server closed the run's stream at once.") from None
-    except BaseException as exc:
-        await events.aclose()
-        if isinstance(exc, asyncio.CancelledError):
-            raise
-        raise translate(exc) from exc
-    if first.event == "error":
-        await events.aclose()
-        raise translate(_run_error(first.data))
-    run_id = first.data.get("run_id") if isinstance(first.data, dict) else None
-    return (str(run_id) if run_id else None), events
 
 
 def _run_error(data: Any) -> RunError:
@@ -92,6 +68,15 @@ class Handoff:
             if not waiter.done():
                 waiter.set_result(None)
 
+    def put_last(self, item: Any) -> None:
+        """Add the final item whatever the limit (its consumer may be gone: never wait)."""
+        self._items.append(item)
+        waiter = self._waiter
+        if waiter is not None:
+            self._waiter = None
+            if not waiter.done():
+                waiter.set_result(None)
+
     async def take(self) -> list[Any]:
         """Every item waiting, in order; waits until there is at least one."""
         while not self._items:
@@ -113,34 +98,69 @@ class RunPump:
     Reading in a separate task lets the run timeout and a client's disconnect stop the run
     cleanly (closing the SDK stream cancels the run upstream), and lets chunks that arrived
     while the client was being written to go out together in one write.
+
+    :meth:`created` resolves as soon as the LangGraph server has accepted the run (its
+    response headers), before the run starts executing: a queued run can then already
+    answer with headers and keep-alive pings, and a client that leaves while it waits
+    cancels it. Failures before that point raise from :meth:`created`, so they are still
+    HTTP errors rather than stream events.
     """
 
     def __init__(
         self,
-        events: AsyncIterator[StreamPart],
         *,
         timeout: float,
         progress: ProgressMode,
         coalesce: float = 0.0,
     ) -> None:
-        """Start reading at once; ``coalesce`` is the pause (s) after each read in a burst."""
+        """Get ready; :meth:`start` begins reading."""
+        self._timeout = timeout
         self._coalesce = coalesce
         self._handoff = Handoff(QUEUE_SIZE)
         self._drop_progress = progress == "drop"
+        self._created: asyncio.Future[str | None] = asyncio.get_running_loop().create_future()
+        # a failure nobody waits for any more (the client left) is not an unretrieved error
+        self._created.add_done_callback(lambda f: f.cancelled() or f.exception())
+        self._task: asyncio.Task[None] | None = None
         self.usage: dict[str, int] | None = None
-        self._task = asyncio.create_task(self._pump(events, timeout))
+
+    def on_run_created(self, run_id: str | None) -> None:
+        """The server accepted the run (the SDK's ``on_run_created``, or its first event)."""
+        if not self._created.done():
+            self._created.set_result(run_id)
+
+    def start(self, events: AsyncIterator[StreamPart]) -> None:
+        """Read ``events`` in a task of its own."""
+        self._task = asyncio.create_task(self._pump(events))
         _pumps.add(self._task)
         self._task.add_done_callback(_pumps.discard)
 
-    async def _pump(self, events: AsyncIterator[StreamPart], run_timeout: float) -> None:
-        """Classify every custom event; end with ``_END`` or the exception that ended the run."""
-        put = self._handoff.put
+    async def created(self) -> str | None:
+        """Wait until the run exists; its id, if the server said it. Raises a ProxyError."""
+        return await asyncio.shield(self._created)
+
+    def _fail_before_created(self, error: ProxyError) -> bool:
+        """Report a failure through :meth:`created` if nobody got past it yet."""
+        if self._created.done():
+            return False
+        self._created.set_exception(error)
+        return True
+
+    async def _pump(self, events: AsyncIterator[StreamPart]) -> None:
+        """Classify every custom event; end with ``_END`` or the exception that ended the run.
+
+        The run timeout applies twice: to the wait for the run to start (a queued run sends
+        nothing), and again to the run itself, from its ``metadata`` event.
+        """
+        handoff = self._handoff
+        put = handoff.put
         drop_progress = self._drop_progress
         loop = asyncio.get_running_loop()
         coalesce = self._coalesce
+        started = False
         outcome: object = _END
         try:
-            async with asyncio.timeout(run_timeout), aclosing(events):
+            async with asyncio.timeout(self._timeout) as deadline, aclosing(events):
                 while True:
                     # The loop runs this marker only if the read below has to wait for the
                     # socket, i.e. the event comes from a fresh read, not from the buffer.
@@ -150,8 +170,18 @@ class RunPump:
                     try:
                         part = await anext(events)
                     except StopAsyncIteration:
+                        if not started:
+                            outcome = upstream_failed(
+                                "The LangGraph server closed the run's stream at once."
+                            )
                         break
                     event = part.event
+                    if not started:  # the first event (``metadata``): the run is executing
+                        started = True
+                        data = part.data
+                        run_id = data.get("run_id") if isinstance(data, dict) else None
+                        self.on_run_created(str(run_id) if run_id else None)
+                        deadline.reschedule(loop.time() + self._timeout)
                     if event == "custom" or event.startswith("custom|"):
                         chunk = classify(part.data)
                         kind = chunk.kind
@@ -170,13 +200,20 @@ class RunPump:
         except TimeoutError:
             outcome = upstream_timeout(
                 "The run took longer than PROXY_RUN_TIMEOUT and was cancelled."
+                if started
+                else "The run did not start within PROXY_RUN_TIMEOUT and was cancelled.",
+                retry=False,
             )
         except asyncio.CancelledError:
+            if not self._created.done():
+                self._created.cancel()
             raise
         except Exception as exc:
             logger.warning("run stream failed: %s", type(exc).__name__)
             outcome = exc
-        await put(outcome)
+        if isinstance(outcome, BaseException) and self._fail_before_created(translate(outcome)):
+            return
+        handoff.put_last(outcome)
 
     def _add_usage(self, chunk: Chunk) -> None:
         """Sum usage reports (a graph may call a model several times)."""
@@ -202,8 +239,10 @@ class RunPump:
 
     def close(self) -> None:
         """Stop reading; closing the SDK stream cancels the run upstream. Never blocks."""
-        if not self._task.done():
+        if self._task is not None and not self._task.done():
             self._task.cancel()
+        if not self._created.done():
+            self._created.cancel()
 
 
 def estimate_prompt_tokens(messages: list[dict[str, Any]]) -> int:
@@ -214,7 +253,11 @@ def estimate_prompt_tokens(messages: list[dict[str, Any]]) -> int:
         if isinstance(content, str):
             chars += len(content)
         elif isinstance(content, list):
-            chars += sum(len(p.get("text") or "") for p in content if isinstance(p, dict))
+            chars += sum(
+                len(text)
+                for part in content
+                if isinstance(part, dict) and isinstance(text := part.get("text"), str)
+            )
     return math.ceil(chars / 4)
 
 
@@ -254,8 +297,8 @@ class Completion:
         content = encoder.content
         progress = encoder.content if self.progress == "content" else encoder.reasoning
         answers = progresses = 0
-        yield encoder.role()
         try:
+            yield encoder.role()
             async for batch in pump.batches():
                 parts = []
                 for chunk in batch:

@@ -69,14 +69,27 @@ def upstream_unavailable(message: str = "The LangGraph server is unreachable.") 
     return ProxyError(503, message, type="service_unavailable", code="upstream_unavailable")
 
 
-def upstream_failed(message: str, code: str = "upstream_error") -> ProxyError:
+NO_RETRY = {"x-should-retry": "false"}
+"""Honoured by the openai SDKs (and what builds on them: LangChain, LiteLLM), which otherwise
+retry every 5xx twice: a run that failed or timed out would run again, side effects and all."""
+
+
+def upstream_failed(
+    message: str, code: str = "upstream_error", *, retry: bool = True
+) -> ProxyError:
     """502: the LangGraph server answered with an error, or the run failed."""
-    return ProxyError(502, message, type="api_error", code=code)
+    return ProxyError(
+        502, message, type="api_error", code=code, headers=None if retry else NO_RETRY
+    )
 
 
-def upstream_timeout(message: str = "The LangGraph server did not answer in time.") -> ProxyError:
+def upstream_timeout(
+    message: str = "The LangGraph server did not answer in time.", *, retry: bool = True
+) -> ProxyError:
     """504: the LangGraph server or the run took too long."""
-    return ProxyError(504, message, type="timeout", code="upstream_timeout")
+    return ProxyError(
+        504, message, type="timeout", code="upstream_timeout", headers=None if retry else NO_RETRY
+    )
 
 
 def internal_error() -> ProxyError:

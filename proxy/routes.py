@@ -9,7 +9,8 @@ from __future__ import annotations
 import asyncio
 import secrets
 import time
-from typing import Any
+from collections.abc import Awaitable
+from typing import Any, TypeVar
 
 import orjson
 from fastapi import APIRouter, Depends, Request
@@ -18,13 +19,15 @@ from starlette.requests import ClientDisconnect
 from starlette.responses import Response
 
 from proxy.auth import check_api_key
-from proxy.completions import Completion, RunPump, estimate_prompt_tokens, open_run
+from proxy.completions import Completion, RunPump, estimate_prompt_tokens
 from proxy.errors import EnvelopeRoute, ProxyError, bad_request, upstream_unavailable
 from proxy.inputs import build_input
 from proxy.protocol import ChatCompletionRequest, model_list, model_object
 from proxy.settings import Settings
 from proxy.sse import SSEResponse
 from proxy.upstream import Upstream
+
+T = TypeVar("T")
 
 router = APIRouter(route_class=EnvelopeRoute)
 v1 = APIRouter(prefix="/v1", dependencies=[Depends(check_api_key)], route_class=EnvelopeRoute)
@@ -128,8 +131,12 @@ def _too_large(settings: Settings) -> ProxyError:
     )
 
 
-async def until_disconnect(request: Request, work: Any) -> Any:
-    """Run ``work``; if the client hangs up first, cancel it (which cancels the run)."""
+async def until_disconnect(request: Request, work: Awaitable[T]) -> T | Response:
+    """Await ``work``; if the client hangs up first, cancel it and answer 499 (nobody reads it).
+
+    Waits on ``receive()`` for ``http.disconnect``: ``is_disconnected()`` was seen to stay
+    False inside the LangGraph server after the client left.
+    """
     task = asyncio.ensure_future(work)
 
     async def disconnected() -> None:
@@ -143,6 +150,7 @@ async def until_disconnect(request: Request, work: Any) -> Any:
         watcher.cancel()
         if not task.done():
             task.cancel()
+            await asyncio.gather(task, return_exceptions=True)
     if task.cancelled():
         return Response(status_code=499)
     return task.result()
@@ -180,30 +188,56 @@ async def chat_completions(
         include_usage=bool(body.stream_options and body.stream_options.include_usage),
         prompt_tokens=estimate_prompt_tokens(messages),
     )
-    run_id, events = await open_run(
-        # a loaded server may take long to start a run; that is the run's time, not a request's
-        upstream.stream_run(assistant_id, graph_input, body.context),
-        settings.run_timeout,
-    )
     pump = RunPump(
-        events,
         timeout=settings.run_timeout,
         progress=completion.progress,
         coalesce=settings.coalesce_ms / 1000,
     )
-    run_header = {RUN_ID_HEADER: run_id} if run_id else {}
-    if body.stream:
-        return SSEResponse(
-            completion.stream(pump),
-            ping_interval=settings.keepalive_interval,
-            headers={**SSE_HEADERS, **run_header},
-        )
+    handed_over = False
     try:
-        result = await until_disconnect(request, completion.aggregate(pump))
+        pump.start(
+            upstream.stream_run(assistant_id, graph_input, body.context, pump.on_run_created)
+        )
+        # Until the server has accepted the run, failures are HTTP errors; after that, a
+        # streaming client gets headers (and pings while the run is queued) at once.
+        if body.stream:
+            run_id = await until_disconnect(request, pump.created())
+            if isinstance(run_id, Response):
+                return run_id
+            handed_over = True
+            return SSEResponse(
+                completion.stream(pump),
+                ping_interval=settings.keepalive_interval,
+                headers={**SSE_HEADERS, **_run_header(run_id)},
+                on_close=pump.close,
+            )
+        result = await until_disconnect(request, _aggregate(completion, pump))
     finally:
-        pump.close()
+        if not handed_over:
+            pump.close()  # closing the SDK stream cancels the run upstream
     if isinstance(result, Response):
         return result
-    response = json_response(result)
-    response.headers.update(run_header)
+    run_id, payload = result
+    response = json_response(payload)
+    response.headers.update(_run_header(run_id))
     return response
+
+
+async def _aggregate(completion: Completion, pump: RunPump) -> tuple[str | None, dict[str, Any]]:
+    """The run id and the non-streaming body."""
+    run_id = await pump.created()
+    return run_id, await completion.aggregate(pump)
+
+
+def _run_header(run_id: str | None) -> dict[str, str]:
+    return {RUN_ID_HEADER: run_id} if run_id else {}
+
+
+@v1.api_route(
+    "/{path:path}",
+    methods=["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS"],
+    include_in_schema=False,
+)
+async def unknown_route(request: Request) -> Response:
+    """Any other ``/v1`` path or method: OpenAI's 404 envelope, not Starlette's ``detail``."""
+    raise ProxyError(404, f"Invalid URL ({request.method} {request.url.path})", code="unknown_url")

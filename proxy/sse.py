@@ -7,7 +7,7 @@ around the delta) is encoded once; a chunk is then ``prefix + json(text) + suffi
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import Any
 
 import orjson
@@ -92,16 +92,29 @@ class SSEResponse(Response):
         *,
         ping_interval: float,
         headers: Mapping[str, str] | None = None,
+        on_close: Callable[[], None] | None = None,
     ) -> None:
-        """Keep the body iterator; headers are encoded once."""
+        """Keep the body iterator; headers are encoded once.
+
+        ``on_close`` runs however the response ends, even if the body never started (a
+        never-started generator runs no ``finally`` when closed).
+        """
         self.body_iterator = body
         self.ping_interval = ping_interval
+        self.on_close = on_close
         self.status_code = 200
         self.background = None
         self.init_headers(headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Stream the body, ping when silent, stop when the client leaves."""
+        try:
+            await self._stream(receive, send)
+        finally:
+            if self.on_close is not None:
+                self.on_close()
+
+    async def _stream(self, receive: Receive, send: Send) -> None:
         loop = asyncio.get_running_loop()
         last_write = loop.time()
 

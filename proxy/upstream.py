@@ -10,7 +10,7 @@ import asyncio
 import logging
 import time
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 
@@ -92,8 +92,8 @@ def translate(exc: BaseException) -> ProxyError:
     """Map an SDK or transport failure to the error the OpenAI client should see."""
     if isinstance(exc, ProxyError):
         return exc
-    if isinstance(exc, RunError):
-        return upstream_failed(exc.message or "The run failed.", code=exc.error_type)
+    if isinstance(exc, RunError):  # the graph ran: running it again is the client's call
+        return upstream_failed(exc.message or "The run failed.", code=exc.error_type, retry=False)
     if isinstance(exc, httpx.ConnectTimeout):
         return upstream_unavailable()  # no answer to a connect: the server is unreachable
     if isinstance(exc, httpx.TimeoutException | asyncio.TimeoutError | TimeoutError):
@@ -113,6 +113,17 @@ def translate(exc: BaseException) -> ProxyError:
     if isinstance(exc, httpx.TransportError | APIConnectionError | OSError):
         return upstream_unavailable()
     return upstream_failed("Unexpected failure talking to the LangGraph server.")
+
+
+def _models_error(exc: BaseException) -> ProxyError:
+    """A failed model-list load; a 404 there means a wrong URL, not an unknown model."""
+    if isinstance(exc, APIStatusError | httpx.HTTPStatusError) and (
+        exc.response is not None and exc.response.status_code == 404
+    ):
+        return upstream_failed(
+            "The LangGraph server has no assistants API at this URL (404): check LANGGRAPH_URL."
+        )
+    return translate(exc)
 
 
 def _status_detail(exc: BaseException) -> str:
@@ -201,7 +212,7 @@ class Upstream:
                     try:
                         await asyncio.wait_for(self._load_models(), self.settings.request_timeout)
                     except Exception as exc:
-                        error = translate(exc)
+                        error = _models_error(exc)
                         self._models_failed = (time.monotonic(), error)
                         raise error from exc
         return self._models
@@ -217,7 +228,9 @@ class Upstream:
                 return str(assistant.get("name") or assistant["graph_id"]), assistant
         if _is_uuid(model):
             try:
-                assistant = await self.client.assistants.get(model)
+                assistant = await asyncio.wait_for(
+                    self.client.assistants.get(model), self.settings.request_timeout
+                )
             except APIStatusError as exc:
                 if exc.response is None or exc.response.status_code != 404:
                     raise translate(exc) from exc
@@ -263,9 +276,17 @@ class Upstream:
         return True
 
     def stream_run(
-        self, assistant_id: str, graph_input: dict[str, Any], context: dict[str, Any] | None
+        self,
+        assistant_id: str,
+        graph_input: dict[str, Any],
+        context: dict[str, Any] | None,
+        on_created: Callable[[str | None], None],
     ) -> AsyncIterator[StreamPart]:
-        """A stateless run streamed in custom mode; it is cancelled if we stop reading."""
+        """A stateless run streamed in custom mode; it is cancelled if we stop reading.
+
+        ``on_created`` gets the run id as soon as the server has accepted the run (its
+        response headers), which for a queued run is long before its first event.
+        """
         return self.client.runs.stream(
             None,
             assistant_id,
@@ -274,6 +295,7 @@ class Upstream:
             stream_mode="custom",
             stream_subgraphs=True,
             on_disconnect="cancel",
+            on_run_created=lambda created: on_created(str(created["run_id"])),
         )
 
 

@@ -35,25 +35,25 @@ def bench_body(chunks: int, *, stream: bool, **context: Any) -> dict[str, Any]:
     }
 
 
-async def find_run(sdk: LangGraphClient, marker: str) -> Run:
-    """The running run whose context carries ``marker`` (a stateless run has a hidden thread).
+async def find_run(sdk: LangGraphClient, marker: str, status: str = "running") -> Run:
+    """The run in ``status`` whose context carries ``marker`` (a stateless run's thread is hidden).
 
     The proxy starts stateless runs, so the test cannot name the thread: it searches the busy
     threads and their runs for the marker it put in the run's context.
     """
     deadline = time.monotonic() + FIND_TIMEOUT
     while time.monotonic() < deadline:
-        for thread in await sdk.threads.search(status="busy", limit=100):
+        for thread in await sdk.threads.search(limit=100):
             try:
                 runs = await sdk.runs.list(thread["thread_id"], limit=20)
             except NotFoundError:  # it ended between the two calls
                 continue
             for run in runs:
                 context = (run.get("kwargs") or {}).get("context") or {}
-                if context.get("marker") == marker and run["status"] == "running":
+                if context.get("marker") == marker and run["status"] == status:
                     return Run(sdk, str(run["thread_id"]), str(run["run_id"]))
         await asyncio.sleep(0.1)
-    raise AssertionError(f"no running run with marker {marker} within {FIND_TIMEOUT}s")
+    raise AssertionError(f"no {status} run with marker {marker} within {FIND_TIMEOUT}s")
 
 
 class Run:

@@ -134,6 +134,105 @@ async def test_run_error_mid_stream_becomes_an_error_event(openai_schemas) -> No
         response = await client.post("/v1/chat/completions", json=body())
     assert response.status_code == 502
     assert response.json()["error"]["message"] == "bad thing"
+    # the graph ran and failed: the openai SDKs must not run it twice more on their own
+    assert response.headers["x-should-retry"] == "false"
+
+
+async def test_a_run_timeout_is_not_retried_but_an_unreachable_server_is() -> None:
+    async def silent(_: dict[str, Any]):
+        yield StreamPart("metadata", {"run_id": "r"})
+        await asyncio.sleep(30)
+
+    async with make(FakeClient(script=silent), run_timeout=0.2) as client:
+        response = await client.post("/v1/chat/completions", json=body())
+    assert response.status_code == 504
+    assert response.headers["x-should-retry"] == "false"
+
+    async def refused(_: dict[str, Any]):
+        raise httpx.ConnectError("refused")
+        yield  # pragma: no cover
+
+    async with make(FakeClient(script=refused)) as client:
+        response = await client.post("/v1/chat/completions", json=body())
+    assert response.status_code == 503
+    assert "x-should-retry" not in response.headers
+
+
+async def test_the_run_id_comes_from_run_creation_before_the_first_event() -> None:
+    """The SDK's ``on_run_created`` (response headers) names the run; the stream follows."""
+
+    async def script(kwargs: dict[str, Any]):
+        kwargs["on_run_created"]({"run_id": "created-early", "thread_id": None})
+        yield StreamPart("metadata", {"run_id": "created-early"})
+        yield StreamPart("custom", "a")
+
+    async with make(FakeClient(script=script)) as client:
+        for stream in (True, False):
+            response = await client.post("/v1/chat/completions", json=body(stream=stream))
+            assert response.status_code == 200
+            assert response.headers["x-langgraph-run-id"] == "created-early"
+
+
+async def test_a_stream_that_ends_before_any_event_is_a_502() -> None:
+    async def empty(_: dict[str, Any]):
+        return
+        yield  # pragma: no cover
+
+    async with make(FakeClient(script=empty)) as client:
+        for stream in (True, False):
+            response = await client.post("/v1/chat/completions", json=body(stream=stream))
+            assert response.status_code == 502
+
+
+async def test_odd_content_parts_never_give_a_500() -> None:
+    parts = [{"type": "text", "text": 5}, {"type": "text"}, {"type": "text", "text": "3"}]
+    fake = FakeClient([("custom", "ok")])
+    async with make(fake) as client:
+        response = await client.post(
+            "/v1/chat/completions",
+            json={"model": "chat", "messages": [{"role": "user", "content": parts}]},
+        )
+    assert response.status_code == 200
+    assert response.json()["usage"]["prompt_tokens"] == 1
+
+
+async def test_unknown_v1_paths_get_an_openai_404() -> None:
+    async with make(FakeClient()) as client:
+        for method, path in [("GET", "/v1/nothing"), ("GET", "/v1/chat/completions")]:
+            response = await client.request(method, path)
+            assert response.status_code == 404
+            assert response.json()["error"]["message"] == f"Invalid URL ({method} {path})"
+
+
+async def test_a_wrong_langgraph_url_is_not_a_missing_model() -> None:
+    fake = FakeClient()
+    fake.fail = httpx.HTTPStatusError(
+        "not found",
+        request=httpx.Request("POST", "http://x/assistants/search"),
+        response=httpx.Response(404, request=httpx.Request("POST", "http://x")),
+    )
+    async with make(fake) as client:
+        response = await client.get("/v1/models")
+    assert response.status_code == 502
+    assert "LANGGRAPH_URL" in response.json()["error"]["message"]
+
+
+async def test_cors_lets_browser_sdks_through_when_configured() -> None:
+    async with make(FakeClient(), cors_origins=["https://app.example"]) as client:
+        response = await client.options(
+            "/v1/chat/completions",
+            headers={
+                "Origin": "https://app.example",
+                "Access-Control-Request-Method": "POST",
+                "Access-Control-Request-Headers": "authorization,content-type,x-stainless-os",
+            },
+        )
+        assert response.status_code == 200
+        assert response.headers["access-control-allow-origin"] == "https://app.example"
+        streamed = await client.post(
+            "/v1/chat/completions", json=body(), headers={"Origin": "https://app.example"}
+        )
+        assert "x-langgraph-run-id" in streamed.headers["access-control-expose-headers"].lower()
 
 
 @pytest.mark.parametrize(
@@ -283,12 +382,14 @@ async def test_pump_pauses_only_after_fresh_reads(monkeypatch: pytest.MonkeyPatc
                 yield StreamPart("custom", f"{read}.{index} ")
 
     monkeypatch.setattr(completions.asyncio, "sleep", counting_sleep)
-    pump = completions.RunPump(socket_like(), timeout=10, progress="reasoning", coalesce=0.002)
+    pump = completions.RunPump(timeout=10, progress="reasoning", coalesce=0.002)
+    pump.start(socket_like())
     texts = [chunk.text async for batch in pump.batches() for chunk in batch]
     assert texts == [f"{r}.{i} " for r in range(3) for i in range(4)]
     assert pauses == [0.002] * 3
 
     pauses.clear()
-    pump = completions.RunPump(socket_like(), timeout=10, progress="reasoning", coalesce=0)
+    pump = completions.RunPump(timeout=10, progress="reasoning", coalesce=0)
+    pump.start(socket_like())
     assert len([c async for b in pump.batches() for c in b]) == 12
     assert pauses == []

@@ -76,6 +76,7 @@ def test_contract_kinds(data, expected) -> None:
         {"type": "usage", "prompt_tokens": "3"},
         {"type": "usage", "prompt_tokens": True},
         {"type": "usage", "prompt_tokens": -1},
+        {"type": "usage", "prompt_tokens": 2**64},
     ],
 )
 def test_unknown_or_empty_shapes_are_ignored(data) -> None:
