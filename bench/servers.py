@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -26,6 +27,8 @@ OFFLINE_ENV = {
     "LANGGRAPH_NO_VERSION_CHECK": "true",
     "LANGSMITH_TRACING": "false",
     "LANGCHAIN_TRACING_V2": "false",
+    # no periodic saving of the in-memory state (each server also has its own directory)
+    "LANGGRAPH_DISABLE_FILE_PERSISTENCE": "true",
 }
 READY_TIMEOUT = 120.0
 CPU_USED: list[float] = []
@@ -42,14 +45,22 @@ def free_port() -> int:
 class Server:
     """A child process serving HTTP on ``url``."""
 
-    def __init__(self, name: str, cmd: list[str], port: int, env: dict[str, str], log: Path):
+    def __init__(
+        self,
+        name: str,
+        cmd: list[str],
+        port: int,
+        env: dict[str, str],
+        log: Path,
+        cwd: Path = ROOT,
+    ):
         self.name = name
         self.url = f"http://127.0.0.1:{port}"
         self.log = log
         with log.open("wb") as handle:
             self.process = subprocess.Popen(
                 cmd,
-                cwd=ROOT,
+                cwd=cwd,
                 env={**os.environ, **OFFLINE_ENV, **env},
                 stdout=handle,
                 stderr=subprocess.STDOUT,
@@ -95,12 +106,26 @@ class Server:
             self.process.wait(timeout=15)
 
 
+def own_workdir(log_dir: Path) -> Path:
+    """A working directory of its own for one LangGraph server: the project, linked.
+
+    The in-memory server reloads the state a previous one saved to ``.langgraph_api/`` in
+    its working directory, pending runs included: a fresh directory makes every server start
+    empty, as a measurement needs.
+    """
+    workdir = Path(tempfile.mkdtemp(prefix="workdir-", dir=log_dir))
+    for name in ("langgraph.json", "pyproject.toml", "agent", "proxy", "bench"):
+        (workdir / name).symlink_to(ROOT / name)
+    return workdir
+
+
 def langgraph_dev(log_dir: Path, jobs: int) -> Server:
     """``langgraph dev`` as ``make run`` starts it (proxy mounted at /v1)."""
     port = free_port()
     cmd = [str(BIN / "langgraph"), "dev", "--no-browser", "--no-reload"]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--n-jobs-per-worker", str(jobs)]
-    server = Server(f"langgraph dev (jobs={jobs})", cmd, port, {}, log_dir / f"dev-{jobs}.log")
+    log = log_dir / f"dev-{jobs}.log"
+    server = Server(f"langgraph dev (jobs={jobs})", cmd, port, {}, log, own_workdir(log_dir))
     server.wait_ready("/ok")
     return server
 
@@ -111,7 +136,7 @@ def fast_poll_server(log_dir: Path, jobs: int, poll_ms: float) -> Server:
     cmd = [str(BIN / "python"), "-m", "bench.fast_poll_server"]
     cmd += ["--port", str(port), "--jobs", str(jobs), "--poll-ms", str(poll_ms)]
     name = f"fast-poll server (jobs={jobs}, poll={poll_ms:g} ms)"
-    server = Server(name, cmd, port, {}, log_dir / f"fast-{jobs}.log")
+    server = Server(name, cmd, port, {}, log_dir / f"fast-{jobs}.log", own_workdir(log_dir))
     server.wait_ready("/ok")
     return server
 

@@ -216,7 +216,12 @@ def targets(summary: dict[str, Any], config: Config) -> list[dict[str, Any]]:
     for name in ("proxy", "mounted"):
         row = single[name]
         cpu = row.get("throughput", {}).get("proxy_cpu_us")
-        add("proxy CPU µs/chunk", name, cpu, "<= 30", None if cpu is None else cpu <= 30)
+        if name == "mounted":
+            # a difference of two servers' CPU, each noisy by more than the target: shown, not
+            # judged (a negative figure says only that the proxy's share is within the noise)
+            add("proxy CPU µs/chunk", name, cpu, "<= 30 (server minus direct: not judged)", None)
+        else:
+            add("proxy CPU µs/chunk", name, cpu, "<= 30", None if cpu is None else cpu <= 30)
         added = row.get("fast_ttfc", {}).get("added_p50_ms")
         add("added TTFC p50 ms (fast poll)", name, added, "<= 3", _le(added, 3.0))
         ratio = row.get("throughput", {}).get("ratio")

@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -20,11 +21,15 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
+PROJECT = ("langgraph.json", "pyproject.toml", "agent", "proxy")
+"""What a LangGraph server needs from the repository (linked into its own directory)."""
 OFFLINE_ENV = {
     "LANGGRAPH_CLI_NO_ANALYTICS": "1",
     "LANGGRAPH_NO_VERSION_CHECK": "true",
     "LANGSMITH_TRACING": "false",
     "LANGCHAIN_TRACING_V2": "false",
+    # no periodic saving of the in-memory state (each server also has its own directory)
+    "LANGGRAPH_DISABLE_FILE_PERSISTENCE": "true",
 }
 
 
@@ -84,11 +89,32 @@ def wait_ready(server: Server, path: str, timeout: float = 90.0) -> None:
     raise RuntimeError(f"server not ready in {timeout}s:\n{server.output()[-4000:]}")
 
 
-def start(cmd: list[str], url: str, ready_path: str, log: Path, env: dict[str, str]) -> Server:
+def own_workdir(log: Path) -> Path:
+    """A working directory of its own for one ``langgraph dev``: the project, linked.
+
+    The in-memory server saves its state to ``.langgraph_api/`` in its working directory and
+    reloads it on start, pending runs included, which it then executes: servers sharing the
+    repository root would run each other's leftovers. (No ``.env`` either: a developer's own
+    settings must not change what the tests see.)
+    """
+    workdir = Path(tempfile.mkdtemp(prefix="workdir-", dir=log.parent))
+    for name in PROJECT:
+        (workdir / name).symlink_to(ROOT / name)
+    return workdir
+
+
+def start(
+    cmd: list[str],
+    url: str,
+    ready_path: str,
+    log: Path,
+    env: dict[str, str],
+    cwd: Path = ROOT,
+) -> Server:
     handle = log.open("wb")
     process = subprocess.Popen(
         cmd,
-        cwd=ROOT,
+        cwd=cwd,
         env={**os.environ, **OFFLINE_ENV, **env},
         stdout=handle,
         stderr=subprocess.STDOUT,
@@ -116,7 +142,7 @@ def start_langgraph(
         "--n-jobs-per-worker",
         str(jobs),
     ]
-    return start(cmd, f"http://127.0.0.1:{port}", "/ok", log, env or {})
+    return start(cmd, f"http://127.0.0.1:{port}", "/ok", log, env or {}, own_workdir(log))
 
 
 def start_proxy(
