@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Callable
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 import httpx
@@ -172,6 +173,7 @@ class Upstream:
         self._models_lock = asyncio.Lock()
         self._models_failed: tuple[float, ProxyError] | None = None
         self._schemas: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        self._schema_fetches: dict[str, asyncio.Future[dict[str, Any] | None]] = {}
 
     async def aclose(self) -> None:
         """Close the HTTP client."""
@@ -252,11 +254,31 @@ class Upstream:
         return model_id, _timestamp(assistant.get("created_at"))
 
     async def input_schema(self, assistant_id: str) -> dict[str, Any] | None:
-        """The assistant's input JSON schema (cached), or None if the graph declares none."""
-        now = time.monotonic()
+        """The assistant's input JSON schema (cached), or None if the graph declares none.
+
+        One fetch per assistant at a time: requests that arrive while it is under way share
+        it (a cold cache under load would otherwise fetch, and compile the graph, per request).
+        """
         cached = self._schemas.get(assistant_id)
-        if cached is not None and now - cached[0] <= self.settings.schema_cache_ttl:
+        if cached is not None and time.monotonic() - cached[0] <= self.settings.schema_cache_ttl:
             return cached[1]
+        pending = self._schema_fetches.get(assistant_id)
+        if pending is None:
+            pending = asyncio.ensure_future(self._fetch_schema(assistant_id))
+            self._schema_fetches[assistant_id] = pending
+            pending.add_done_callback(partial(self._fetched, assistant_id))
+        # shielded: one requester leaving must not cancel the fetch the others wait for
+        return await asyncio.shield(pending)
+
+    def _fetched(self, assistant_id: str, fetch: asyncio.Future[Any]) -> None:
+        """Forget a finished fetch (its error, if any, went to whoever still waited)."""
+        self._schema_fetches.pop(assistant_id, None)
+        if not fetch.cancelled():
+            fetch.exception()  # retrieved, even if every requester had left
+
+    async def _fetch_schema(self, assistant_id: str) -> dict[str, Any] | None:
+        """Fetch and cache one input schema."""
+        started = time.monotonic()
         try:
             schemas = await asyncio.wait_for(
                 self.client.assistants.get_schemas(assistant_id), self.settings.request_timeout
@@ -264,7 +286,7 @@ class Upstream:
         except Exception as exc:
             raise translate(exc) from exc
         schema = schemas.get("input_schema") if isinstance(schemas, dict) else None
-        self._schemas[assistant_id] = (now, schema if isinstance(schema, dict) else None)
+        self._schemas[assistant_id] = (started, schema if isinstance(schema, dict) else None)
         return self._schemas[assistant_id][1]
 
     async def ready(self) -> bool:

@@ -337,6 +337,23 @@ async def test_schema_lookups_are_cached_and_messages_graphs_get_messages() -> N
     assert fake.runs_started[0]["input"] == {"messages": [{"role": "user", "content": "hello"}]}
 
 
+async def test_concurrent_requests_share_one_schema_fetch() -> None:
+    fake = FakeClient([("custom", "x")])
+    real = fake.assistants.get_schemas
+
+    async def slow(assistant_id: str) -> dict[str, Any]:
+        await asyncio.sleep(0.05)
+        return await real(assistant_id)
+
+    fake.assistants.get_schemas = slow  # type: ignore[method-assign]
+    async with make(fake) as client:
+        answers = await asyncio.gather(
+            *(client.post("/v1/chat/completions", json=body("3")) for _ in range(5))
+        )
+    assert [a.status_code for a in answers] == [200] * 5
+    assert len([c for c in fake.calls if c.startswith("schemas:")]) == 1
+
+
 async def test_context_is_passed_to_the_run() -> None:
     fake = FakeClient([("custom", "x")])
     async with make(fake) as client:
