@@ -9,37 +9,21 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 import httpx
 
 from bench.procstat import cpu_seconds
+from tests.servers import OFFLINE_ENV, free_port, own_workdir
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-OFFLINE_ENV = {
-    "LANGGRAPH_CLI_NO_ANALYTICS": "1",
-    "LANGGRAPH_NO_VERSION_CHECK": "true",
-    "LANGSMITH_TRACING": "false",
-    "LANGCHAIN_TRACING_V2": "false",
-    # no periodic saving of the in-memory state (each server also has its own directory)
-    "LANGGRAPH_DISABLE_FILE_PERSISTENCE": "true",
-}
 READY_TIMEOUT = 120.0
 CPU_USED: list[float] = []
 """CPU seconds of every server stopped so far (to tell our load from other processes')."""
-
-
-def free_port() -> int:
-    """A port nothing listens on right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 class Server:
@@ -106,26 +90,13 @@ class Server:
             self.process.wait(timeout=15)
 
 
-def own_workdir(log_dir: Path) -> Path:
-    """A working directory of its own for one LangGraph server: the project, linked.
-
-    The in-memory server reloads the state a previous one saved to ``.langgraph_api/`` in
-    its working directory, pending runs included: a fresh directory makes every server start
-    empty, as a measurement needs.
-    """
-    workdir = Path(tempfile.mkdtemp(prefix="workdir-", dir=log_dir))
-    for name in ("langgraph.json", "pyproject.toml", "agent", "proxy", "bench"):
-        (workdir / name).symlink_to(ROOT / name)
-    return workdir
-
-
 def langgraph_dev(log_dir: Path, jobs: int) -> Server:
     """``langgraph dev`` as ``make run`` starts it (proxy mounted at /v1)."""
     port = free_port()
     cmd = [str(BIN / "langgraph"), "dev", "--no-browser", "--no-reload"]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--n-jobs-per-worker", str(jobs)]
     log = log_dir / f"dev-{jobs}.log"
-    server = Server(f"langgraph dev (jobs={jobs})", cmd, port, {}, log, own_workdir(log_dir))
+    server = Server(f"langgraph dev (jobs={jobs})", cmd, port, {}, log, own_workdir(log))
     server.wait_ready("/ok")
     return server
 
@@ -136,7 +107,8 @@ def fast_poll_server(log_dir: Path, jobs: int, poll_ms: float) -> Server:
     cmd = [str(BIN / "python"), "-m", "bench.fast_poll_server"]
     cmd += ["--port", str(port), "--jobs", str(jobs), "--poll-ms", str(poll_ms)]
     name = f"fast-poll server (jobs={jobs}, poll={poll_ms:g} ms)"
-    server = Server(name, cmd, port, {}, log_dir / f"fast-{jobs}.log", own_workdir(log_dir))
+    log = log_dir / f"fast-{jobs}.log"
+    server = Server(name, cmd, port, {}, log, own_workdir(log))
     server.wait_ready("/ok")
     return server
 

@@ -61,15 +61,10 @@ class Handoff:
         while len(self._items) >= self._limit:
             self._space = asyncio.get_running_loop().create_future()
             await self._space
-        self._items.append(item)
-        waiter = self._waiter
-        if waiter is not None:
-            self._waiter = None
-            if not waiter.done():
-                waiter.set_result(None)
+        self.put_last(item)
 
     def put_last(self, item: Any) -> None:
-        """Add the final item whatever the limit (its consumer may be gone: never wait)."""
+        """Add an item whatever the limit (the final one: its consumer may be gone)."""
         self._items.append(item)
         waiter = self._waiter
         if waiter is not None:

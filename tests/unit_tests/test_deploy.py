@@ -34,16 +34,11 @@ from fastapi.testclient import TestClient
 
 from proxy.app import create_app
 from proxy.settings import Settings
+from tests.servers import OFFLINE_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
 BIN = Path(sys.executable).parent
-OFFLINE_ENV = {
-    "LANGGRAPH_CLI_NO_ANALYTICS": "1",
-    "LANGGRAPH_NO_VERSION_CHECK": "true",
-    "LANGSMITH_TRACING": "false",
-    "LANGCHAIN_TRACING_V2": "false",
-}
 LANGGRAPH_SERVICES = ("langgraph-api", "langgraph-queue")
 SCALED_SERVICES = ("proxy", "langgraph-api", "langgraph-queue")
 LANGGRAPH_CONTAINER_PORT = 8000  # the langgraph-api image's PORT
