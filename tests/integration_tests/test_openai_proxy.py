@@ -287,6 +287,23 @@ def test_graph_error_mid_run(proxy_url: str, openai_schemas) -> None:
     openai_schemas.check("ErrorResponse", raw.json())
 
 
+def test_the_openai_sdk_does_not_rerun_a_failed_graph(proxy_url: str) -> None:
+    """A failed run is a 502 with ``x-should-retry: false``: the SDK, though allowed two
+    retries (its default), sends the request once, so the graph ran once."""
+    sent: list[str] = []
+    http = httpx.Client(event_hooks={"request": [lambda request: sent.append(request.url.path)]})
+    sdk = openai.OpenAI(base_url=proxy_url, api_key="unused", max_retries=2, http_client=http)
+    with pytest.raises(openai.InternalServerError) as caught:
+        sdk.chat.completions.create(
+            model="bench",
+            messages=[{"role": "user", "content": "5"}],
+            extra_body={"context": {"fail_after": 0}},
+        )
+    assert caught.value.status_code == 502
+    assert caught.value.response.headers["x-should-retry"] == "false"
+    assert sent == [httpx.URL(proxy_url).path + "/chat/completions"]
+
+
 def test_value_error_message_reaches_the_client(proxy_url: str) -> None:
     with pytest.raises(openai.APIStatusError) as caught:
         client(proxy_url).chat.completions.create(
