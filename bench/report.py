@@ -20,6 +20,11 @@ def fmt(value: Any, digits: int = 1) -> str:
     return str(value)
 
 
+def _errors(row: dict[str, Any]) -> str:
+    """An error count with its kinds, e.g. ``100 InternalServerError 503``."""
+    return f"{row['errors']} {', '.join(row['error_kinds'])}".strip()
+
+
 def table(header: list[str], rows: list[list[Any]]) -> list[str]:
     """A markdown table."""
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
@@ -104,7 +109,7 @@ def concurrency_table(rows: list[dict[str, Any]]) -> list[str]:
             r["chunks_per_s"],
             r["ttfc_p50_ms"],
             r["ttfc_p99_ms"],
-            f"{r['errors']} {', '.join(r['error_kinds'])}".strip(),
+            _errors(r),
             r["server_cpu_us"],
             r["proxy_pid_cpu_us"],
         ]
@@ -137,7 +142,7 @@ def connections_table(rows: list[dict[str, Any]]) -> list[str]:
             r["max_connections"],
             r["streams"],
             r["opened"],
-            f"{r['errors']} {', '.join(r['error_kinds'])}".strip(),
+            _errors(r),
             r["open_p50_ms"],
             r["open_max_ms"],
         ]

@@ -8,15 +8,12 @@ stopped with its whole process group. ``pid`` is the process whose CPU and RSS a
 from __future__ import annotations
 
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
-import httpx
-
 from bench.procstat import cpu_seconds
+from tests import servers
 from tests.servers import OFFLINE_ENV, free_port, own_workdir
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -26,8 +23,8 @@ CPU_USED: list[float] = []
 """CPU seconds of every server stopped so far (to tell our load from other processes')."""
 
 
-class Server:
-    """A child process serving HTTP on ``url``."""
+class Server(servers.Server):
+    """A child process serving HTTP on ``url``, named, whose CPU is recorded when it stops."""
 
     def __init__(
         self,
@@ -39,10 +36,8 @@ class Server:
         cwd: Path = ROOT,
     ):
         self.name = name
-        self.url = f"http://127.0.0.1:{port}"
-        self.log = log
         with log.open("wb") as handle:
-            self.process = subprocess.Popen(
+            process = subprocess.Popen(
                 cmd,
                 cwd=cwd,
                 env={**os.environ, **OFFLINE_ENV, **env},
@@ -50,6 +45,7 @@ class Server:
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
+        super().__init__(process, f"http://127.0.0.1:{port}", log)
 
     @property
     def pid(self) -> int:
@@ -58,36 +54,16 @@ class Server:
 
     def wait_ready(self, path: str) -> None:
         """Poll ``path`` until it answers 200 (bounded)."""
-        deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"{self.name} exited early; see {self.log}")
-            try:
-                if httpx.get(self.url + path, timeout=2).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"{self.name} not ready in {READY_TIMEOUT:.0f} s; see {self.log}")
+        servers.wait_ready(self, path, READY_TIMEOUT)
 
     def stop(self) -> None:
-        """SIGTERM the process group, then SIGKILL what is left."""
-        if self.process.poll() is not None:
-            return
-        try:
-            CPU_USED.append(cpu_seconds(self.pid))
-        except OSError:
-            pass
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(timeout=15)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
+        """Record the process's CPU, then stop it and its process group."""
+        if self.process.poll() is None:
             try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
+                CPU_USED.append(cpu_seconds(self.pid))
+            except OSError:
                 pass
-            self.process.wait(timeout=15)
+        super().stop()
 
 
 def langgraph_dev(log_dir: Path, jobs: int) -> Server:
