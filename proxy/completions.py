@@ -182,16 +182,16 @@ class RunPump:
                         kind = chunk.kind
                         if kind is Kind.ANSWER or (kind is Kind.PROGRESS and not drop_progress):
                             await put(chunk)
+                            if waited:
+                                # Pause before the next read so the rest of a burst piles up
+                                # and goes through in one read and one client write. A chunk
+                                # after a quiet spell is handed over at once, not delayed.
+                                await asyncio.sleep(coalesce)
                         elif kind is Kind.USAGE:
                             self._add_usage(chunk)
                     elif event == "error":
                         outcome = _run_error(part.data)
                         break
-                    if waited:
-                        # Pause before the next read so the rest of a burst piles up in the
-                        # socket and goes through in one read and one client write. An
-                        # event after a quiet spell is read at once, so it is not delayed.
-                        await asyncio.sleep(coalesce)
         except TimeoutError:
             outcome = upstream_timeout(
                 "The run took longer than PROXY_RUN_TIMEOUT and was cancelled."

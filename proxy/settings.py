@@ -47,10 +47,14 @@ class Settings(BaseSettings):
         description="HTTP stack under the SDK client: aiohttp (faster reads) or httpx's own.",
     )
     coalesce_ms: float = Field(
-        default=2.0,
+        default=10.0,
         ge=0,
         le=100,
-        description="Read a busy run stream at most once per this many ms (0 = every event).",
+        description=(
+            "Read and write a busy run stream at most once per this many ms; a chunk after a "
+            "quiet spell (the first one, or tokens slower than this) is never delayed. 0 = "
+            "every event at once."
+        ),
     )
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     max_messages: int = Field(default=4096, ge=1)

@@ -16,7 +16,6 @@ from functools import partial
 from typing import Any
 
 import httpx
-from httpx_aiohttp import AiohttpTransport
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 from langgraph_sdk.errors import APIConnectionError, APIStatusError
@@ -30,12 +29,21 @@ from proxy.errors import (
     upstream_unavailable,
 )
 from proxy.settings import Settings
+from proxy.transport import BurstTransport
 
 logger = logging.getLogger("proxy.upstream")
 
 MODELS_PAGE = 1000
 MIN_REFRESH_INTERVAL = 1.0
 """An unknown model name refreshes the model list at most this often."""
+
+
+def reads_in_bursts(settings: Settings) -> bool:
+    """Whether :func:`make_client` reads runs through :class:`BurstTransport` (aiohttp, HTTP).
+
+    In-process (mounted) and on httpx's own stack, the pump holds a busy stream instead.
+    """
+    return bool(settings.langgraph_url) and settings.upstream_transport == "aiohttp"
 
 
 def make_client(settings: Settings) -> LangGraphClient:
@@ -45,7 +53,7 @@ def make_client(settings: Settings) -> LangGraphClient:
     100 concurrent ones, so the pool is sized from ``max_connections``. Under the SDK's
     httpx client sits aiohttp by default: its C HTTP parser reads a run's stream for about
     half the CPU of httpcore/h11, which parse every SSE event as its own HTTP chunk in
-    Python (README "Benchmark").
+    Python, and it reads a busy run in bursts (:mod:`proxy.transport`; README "Benchmark").
     """
     timeout = httpx.Timeout(
         connect=settings.connect_timeout,
@@ -65,8 +73,8 @@ def make_client(settings: Settings) -> LangGraphClient:
         max_keepalive_connections=min(settings.max_connections, 256),
     )
     transport: httpx.AsyncBaseTransport
-    if settings.upstream_transport == "aiohttp":
-        transport = AiohttpTransport(limits=limits)  # never retries a connect
+    if reads_in_bursts(settings):
+        transport = BurstTransport(hold=settings.coalesce_ms / 1000, limits=limits)
     else:
         # no connect retry: an unreachable server is a 503 within connect_timeout, not twice it
         transport = httpx.AsyncHTTPTransport(retries=0, limits=limits)
@@ -167,6 +175,8 @@ class Upstream:
         """Create (or adopt) the SDK client; caches start empty."""
         self.settings = settings
         self.client = client or make_client(settings)
+        self.reads_in_bursts = client is None and reads_in_bursts(settings)
+        """Whether the SDK client's transport holds a busy stream itself (else the pump does)."""
         self._models: dict[str, dict[str, Any]] = {}
         self._by_uuid: dict[str, dict[str, Any]] = {}
         self._models_at = float("-inf")

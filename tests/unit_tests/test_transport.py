@@ -1,0 +1,143 @@
+"""The SDK's HTTP transport reads a busy stream in bursts, over a real socket.
+
+A raw asyncio server plays the LangGraph server: it writes each SSE event as its own HTTP
+chunk, with pauses chosen far from the transport's hold (milliseconds against a hold of a
+second, or seconds of quiet), so the grouping asserted does not depend on machine speed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Sequence
+
+import httpx
+import pytest
+
+from proxy.transport import BurstStream, BurstTransport
+
+HOLD = 1.0
+"""The hold under test: far longer than the gaps inside a burst."""
+
+
+def _chunk(data: bytes) -> bytes:
+    return b"%x\r\n%s\r\n" % (len(data), data)
+
+
+async def _serve(script: Sequence[tuple[float, bytes]]) -> tuple[asyncio.Server, int]:
+    """A server that answers any request with ``script``: (delay before, event) pairs."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        await reader.readuntil(b"\r\n\r\n")
+        writer.write(
+            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
+            b"transfer-encoding: chunked\r\n\r\n"
+        )
+        for delay, event in script:
+            await asyncio.sleep(delay)
+            writer.write(_chunk(event))
+            await writer.drain()
+        writer.write(b"0\r\n\r\n")
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    return server, server.sockets[0].getsockname()[1]
+
+
+async def _reads(script: Sequence[tuple[float, bytes]], hold: float) -> list[bytes]:
+    """What each read of the response body returned, through :class:`BurstTransport`."""
+    server, port = await _serve(script)
+    transport = BurstTransport(hold=hold, limits=httpx.Limits(max_connections=4))
+    try:
+        async with (
+            httpx.AsyncClient(transport=transport) as client,
+            client.stream("GET", f"http://127.0.0.1:{port}/stream") as response,
+        ):
+            return [data async for data in response.aiter_raw()]
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def test_a_burst_after_the_first_event_comes_back_as_one_read() -> None:
+    script = [(0.0, b"meta\n"), (0.3, b"a\n")] + [(0.002, b"%d\n" % i) for i in range(10)]
+    reads = await _reads(script, HOLD)
+    # the metadata alone, the first event at once (nothing held behind or before it), then
+    # everything that arrived during the hold in one read
+    assert reads == [b"meta\n", b"a\n", b"".join(b"%d\n" % i for i in range(10))]
+
+
+async def test_an_event_after_a_quiet_spell_is_its_own_read() -> None:
+    script = [(0.0, b"meta\n"), (0.3, b"a\n"), (0.002, b"b\n"), (1.5, b"c\n")]
+    assert await _reads(script, HOLD) == [b"meta\n", b"a\n", b"b\n", b"c\n"]
+
+
+async def test_hold_zero_reads_every_event_as_it_comes() -> None:
+    script = [(0.0, b"meta\n")] + [(0.05, b"%d\n" % i) for i in range(5)]
+    assert await _reads(script, 0.0) == [b"meta\n"] + [b"%d\n" % i for i in range(5)]
+
+
+class FakeTransport:
+    """Enough of an asyncio transport to watch pause/resume."""
+
+    def __init__(self, *, reading: bool = True, closing: bool = False) -> None:
+        self.reading = reading
+        self.closing = closing
+        self.calls: list[str] = []
+
+    def is_reading(self) -> bool:
+        return self.reading
+
+    def is_closing(self) -> bool:
+        return self.closing
+
+    def pause_reading(self) -> None:
+        self.calls.append("pause")
+        self.reading = False
+
+    def resume_reading(self) -> None:
+        self.calls.append("resume")
+        self.reading = True
+
+
+class FakeContent:
+    def __init__(self, reads: list[bytes], on_read: Callable[[], None] = lambda: None) -> None:
+        self.reads = reads
+        self.on_read = on_read
+
+    async def readany(self) -> bytes:
+        self.on_read()
+        return self.reads.pop(0) if self.reads else b""
+
+
+class FakeResponse:
+    def __init__(self, content: FakeContent, transport: FakeTransport | None) -> None:
+        self.content = content
+        protocol = type("Protocol", (), {"transport": transport})()
+        self.connection = type("Connection", (), {"protocol": protocol})()
+
+
+async def _drain(stream: BurstStream) -> list[bytes]:
+    return [data async for data in stream]
+
+
+async def test_the_socket_is_paused_only_during_the_hold() -> None:
+    transport = FakeTransport()
+    states: list[bool] = []
+    content = FakeContent([b"meta", b"a", b"b"], on_read=lambda: states.append(transport.reading))
+    stream = BurstStream(FakeResponse(content, transport), 0.001)  # type: ignore[arg-type]
+    assert await _drain(stream) == [b"meta", b"a", b"b"]
+    assert transport.calls == ["pause", "resume", "pause", "resume"]  # after "a" and "b"
+    assert all(states)  # every read happens with the socket read again
+
+
+@pytest.mark.parametrize(
+    "transport",
+    [FakeTransport(reading=False), FakeTransport(closing=True), None],
+    ids=["paused by aiohttp flow control", "closing", "no transport"],
+)
+async def test_a_socket_it_did_not_pause_is_left_alone(transport: FakeTransport | None) -> None:
+    content = FakeContent([b"meta", b"a", b"b"])
+    stream = BurstStream(FakeResponse(content, transport), 0.001)  # type: ignore[arg-type]
+    assert await _drain(stream) == [b"meta", b"a", b"b"]
+    assert transport is None or transport.calls == []
