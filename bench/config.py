@@ -14,7 +14,7 @@ PHASES = ("memory", "ttfc", "throughput", "concurrency", "fast")
 FULL = {
     "rounds": 30,
     "fast_rounds": 60,
-    "throughput_rounds": 3,
+    "throughput_rounds": 5,
     "chunks": 5000,
     "levels": "1,10,50,200",
     "burst_chunks": 100,
@@ -93,7 +93,7 @@ def parse_args(argv: list[str] | None = None) -> Config:
     add("--fast-poll-ms", type=float, default=1.0, help="fast-poll server's queue poll (1)")
     add("--ttfc-chunks", type=int, default=10, help="chunks per time-to-first-chunk run (10)")
     add("--chunks", type=int, help="chunks of the throughput stream (5000)")
-    add("--throughput-rounds", type=int, help="throughput streams per variant (3)")
+    add("--throughput-rounds", type=int, help="throughput streams per variant (5)")
     add("--levels", help="parallel streams per burst, comma-separated (1,10,50,200)")
     add("--burst-chunks", type=int, help="chunks per stream in a burst (100)")
     add("--concurrency-rounds", type=int, help="bursts per level and variant (2)")

@@ -77,8 +77,9 @@ class BurstTransport(AiohttpTransport):
         self.hold = hold
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send with aiohttp; stream the body in bursts."""
+        """Send with aiohttp; read an event stream in bursts, any other body as it comes."""
         response = await super().handle_async_request(request)
         aiohttp_response: ClientResponse = response.stream._aiohttp_response  # type: ignore[attr-defined]
-        response.stream = BurstStream(aiohttp_response, self.hold)
+        streaming = response.headers.get("content-type", "").startswith("text/event-stream")
+        response.stream = BurstStream(aiohttp_response, self.hold if streaming else 0.0)
         return response

@@ -23,14 +23,16 @@ def _chunk(data: bytes) -> bytes:
     return b"%x\r\n%s\r\n" % (len(data), data)
 
 
-async def _serve(script: Sequence[tuple[float, bytes]]) -> tuple[asyncio.Server, int]:
+async def _serve(
+    script: Sequence[tuple[float, bytes]], content_type: bytes = b"text/event-stream"
+) -> tuple[asyncio.Server, int]:
     """A server that answers any request with ``script``: (delay before, event) pairs."""
 
     async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         await reader.readuntil(b"\r\n\r\n")
         writer.write(
-            b"HTTP/1.1 200 OK\r\ncontent-type: text/event-stream\r\n"
-            b"transfer-encoding: chunked\r\n\r\n"
+            b"HTTP/1.1 200 OK\r\ncontent-type: %s\r\n"
+            b"transfer-encoding: chunked\r\n\r\n" % content_type
         )
         for delay, event in script:
             await asyncio.sleep(delay)
@@ -44,9 +46,11 @@ async def _serve(script: Sequence[tuple[float, bytes]]) -> tuple[asyncio.Server,
     return server, server.sockets[0].getsockname()[1]
 
 
-async def _reads(script: Sequence[tuple[float, bytes]], hold: float) -> list[bytes]:
+async def _reads(
+    script: Sequence[tuple[float, bytes]], hold: float, content_type: bytes = b"text/event-stream"
+) -> list[bytes]:
     """What each read of the response body returned, through :class:`BurstTransport`."""
-    server, port = await _serve(script)
+    server, port = await _serve(script, content_type)
     transport = BurstTransport(hold=hold, limits=httpx.Limits(max_connections=4))
     try:
         async with (
@@ -70,6 +74,11 @@ async def test_a_burst_after_the_first_event_comes_back_as_one_read() -> None:
 async def test_an_event_after_a_quiet_spell_is_its_own_read() -> None:
     script = [(0.0, b"meta\n"), (0.3, b"a\n"), (0.002, b"b\n"), (1.5, b"c\n")]
     assert await _reads(script, HOLD) == [b"meta\n", b"a\n", b"b\n", b"c\n"]
+
+
+async def test_a_body_that_is_not_an_event_stream_is_never_held() -> None:
+    script = [(0.0, b"[")] + [(0.05, b"%d," % i) for i in range(3)]
+    assert await _reads(script, HOLD, b"application/json") == [b"[", b"0,", b"1,", b"2,"]
 
 
 async def test_hold_zero_reads_every_event_as_it_comes() -> None:
