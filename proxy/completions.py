@@ -108,7 +108,12 @@ class RunPump:
         progress: ProgressMode,
         coalesce: float = 0.0,
     ) -> None:
-        """Get ready; :meth:`start` begins reading."""
+        """Get ready; :meth:`start` begins reading.
+
+        ``coalesce``: seconds to pause reading after a chunk that needed a fresh read, so a
+        burst piles up; 0 when the SDK's transport already reads in bursts (standalone on
+        aiohttp, :mod:`proxy.transport`), else (mounted, in-process) the pause happens here.
+        """
         self._timeout = timeout
         self._coalesce = coalesce
         self._handoff = Handoff(QUEUE_SIZE)
