@@ -7,6 +7,7 @@ platform's, so it adds no middleware of its own unless CORS is configured, and i
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator
@@ -20,7 +21,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from proxy.errors import ProxyError, proxy_error_handler, validation_error_handler
 from proxy.routes import RUN_ID_HEADER, router, v1
 from proxy.settings import Settings, get_settings
-from proxy.upstream import Upstream
+from proxy.upstream import InlineJSONExecutor, Upstream
 
 logger = logging.getLogger("proxy")
 
@@ -35,6 +36,9 @@ def create_app(settings: Settings | None = None, upstream: Upstream | None = Non
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.proxy_settings = settings
+        if settings.langgraph_url:
+            # standalone: this loop is the proxy's (mounted, it is the platform's: left alone)
+            asyncio.get_running_loop().set_default_executor(InlineJSONExecutor())
         if upstream is None:
             app.state.openai_proxy = Upstream(settings)
         where = settings.langgraph_url or "this LangGraph server (in-process)"
