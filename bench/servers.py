@@ -7,14 +7,12 @@ stopped with its whole process group. ``pid`` is the process whose CPU and RSS a
 
 from __future__ import annotations
 
-import os
-import subprocess
 import sys
 from pathlib import Path
 
 from bench.procstat import cpu_seconds
 from tests import servers
-from tests.servers import OFFLINE_ENV, free_port, own_workdir
+from tests.servers import free_port, own_workdir
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
@@ -36,16 +34,7 @@ class Server(servers.Server):
         cwd: Path = ROOT,
     ):
         self.name = name
-        with log.open("wb") as handle:
-            process = subprocess.Popen(
-                cmd,
-                cwd=cwd,
-                env={**os.environ, **OFFLINE_ENV, **env},
-                stdout=handle,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-        super().__init__(process, f"http://127.0.0.1:{port}", log)
+        super().__init__(servers.spawn(cmd, log, env, cwd), f"http://127.0.0.1:{port}", log)
 
     @property
     def pid(self) -> int:

@@ -191,7 +191,7 @@ async def chat_completions(
     pump = RunPump(
         timeout=settings.run_timeout,
         progress=completion.progress,
-        coalesce=0.0 if upstream.reads_in_bursts else settings.coalesce_ms / 1000,
+        coalesce=upstream.pump_coalesce,
     )
     handed_over = False
     try:

@@ -200,8 +200,9 @@ class Upstream:
         """Create (or adopt) the SDK client; caches start empty."""
         self.settings = settings
         self.client = client or make_client(settings)
-        self.reads_in_bursts = client is None and reads_in_bursts(settings)
-        """Whether the SDK client's transport holds a busy stream itself (else the pump does)."""
+        bursts = client is None and reads_in_bursts(settings)
+        self.pump_coalesce = 0.0 if bursts else settings.coalesce_ms / 1000
+        """Seconds the pump pauses after fresh data: 0 when the transport holds bursts itself."""
         self._models: dict[str, dict[str, Any]] = {}
         self._by_uuid: dict[str, dict[str, Any]] = {}
         self._models_at = float("-inf")

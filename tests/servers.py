@@ -103,6 +103,21 @@ def own_workdir(log: Path) -> Path:
     return workdir
 
 
+def spawn(
+    cmd: list[str], log: Path, env: dict[str, str], cwd: Path = ROOT
+) -> subprocess.Popen[bytes]:
+    """Run ``cmd`` offline in its own process group, its output going to ``log``."""
+    with log.open("wb") as handle:
+        return subprocess.Popen(
+            cmd,
+            cwd=cwd,
+            env={**os.environ, **OFFLINE_ENV, **env},
+            stdout=handle,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+
 def start(
     cmd: list[str],
     url: str,
@@ -111,16 +126,7 @@ def start(
     env: dict[str, str],
     cwd: Path = ROOT,
 ) -> Server:
-    handle = log.open("wb")
-    process = subprocess.Popen(
-        cmd,
-        cwd=cwd,
-        env={**os.environ, **OFFLINE_ENV, **env},
-        stdout=handle,
-        stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )
-    server = Server(process, url, log)
+    server = Server(spawn(cmd, log, env, cwd), url, log)
     wait_ready(server, ready_path)
     return server
 
