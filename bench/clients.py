@@ -7,7 +7,8 @@
 * ``proxy_raw`` / ``mounted_raw``: the same, read with plain ``httpx`` (no SDK): tells the
   proxy's own latency from the ``openai`` client's.
 
-A chunk is one custom event (direct) or one ``chat.completion.chunk`` with text (proxy).
+A chunk is one of the graph's chunks: a custom event (direct), or one ``"<i> "`` piece of
+the content (proxy, where the chunks of a burst may share one ``chat.completion.chunk``).
 """
 
 from __future__ import annotations
@@ -152,8 +153,8 @@ class Target:
             on_open()
         async with stream:
             async for chunk in stream:
-                if chunk.choices and chunk.choices[0].delta.content:
-                    _count(result)
+                if chunk.choices and (text := chunk.choices[0].delta.content):
+                    _count(result, text.count(" "))
 
     async def _raw(
         self,
@@ -177,13 +178,13 @@ class Target:
             async for line in response.aiter_lines():
                 if line.startswith("data: {"):
                     choices = orjson.loads(line[6:]).get("choices")
-                    if choices and choices[0]["delta"].get("content"):
-                        _count(result)
+                    if choices and (text := choices[0]["delta"].get("content")):
+                        _count(result, text.count(" "))
 
 
-def _count(result: StreamResult) -> None:
+def _count(result: StreamResult, chunks: int = 1) -> None:
     now = time.perf_counter()
     if result.first is None:
         result.first = now
     result.last = now
-    result.chunks += 1
+    result.chunks += chunks

@@ -12,6 +12,8 @@ import math
 from collections import deque
 from collections.abc import AsyncIterator
 from contextlib import aclosing
+from itertools import groupby
+from operator import attrgetter
 from typing import Any
 
 from langgraph_sdk.schema import StreamPart
@@ -245,6 +247,9 @@ class RunPump:
             self._created.cancel()
 
 
+_KIND = attrgetter("kind")
+
+
 def estimate_prompt_tokens(messages: list[dict[str, Any]]) -> int:
     """About four characters a token, over the text of every message (documented in README)."""
     chars = 0
@@ -264,7 +269,16 @@ def estimate_prompt_tokens(messages: list[dict[str, Any]]) -> int:
 class Completion:
     """Settings of one completion that every chunk needs."""
 
-    __slots__ = ("created", "encoder", "id", "include_usage", "model", "progress", "prompt_tokens")
+    __slots__ = (
+        "created",
+        "encoder",
+        "id",
+        "include_usage",
+        "merge",
+        "model",
+        "progress",
+        "prompt_tokens",
+    )
 
     def __init__(
         self,
@@ -275,14 +289,19 @@ class Completion:
         progress: ProgressMode,
         include_usage: bool,
         prompt_tokens: int,
+        merge: bool = True,
     ) -> None:
-        """Pre-encode the chunk envelope."""
+        """Pre-encode the chunk envelope.
+
+        ``merge``: chunks of one kind that reached the proxy together leave as one delta.
+        """
         self.id = completion_id
         self.created = created
         self.model = model
         self.progress = progress
         self.include_usage = include_usage
         self.prompt_tokens = prompt_tokens
+        self.merge = merge
         self.encoder = ChunkEncoder(completion_id, created, model)
 
     def usage(self, pump: RunPump, answer_chunks: int, progress_chunks: int) -> dict[str, Any]:
@@ -292,22 +311,39 @@ class Completion:
         return usage_object(self.prompt_tokens, answer_chunks + progress_chunks, progress_chunks)
 
     async def stream(self, pump: RunPump) -> AsyncIterator[bytes]:
-        """The SSE body: role chunk, deltas, finish chunk, optional usage chunk, ``[DONE]``."""
+        """The SSE body: role chunk, deltas, finish chunk, optional usage chunk, ``[DONE]``.
+
+        A batch is what reached the proxy together (a burst held by ``PROXY_COALESCE_MS``).
+        With ``merge``, each run of same-kind chunks in it becomes one delta, as an LLM server
+        sends several tokens in one chunk: the text and its timing are the same, and a client
+        parses one event where it would have parsed dozens (``PROXY_MERGE_DELTAS``).
+        """
         encoder = self.encoder
         content = encoder.content
         progress = encoder.content if self.progress == "content" else encoder.reasoning
+        merge = self.merge
         answers = progresses = 0
         try:
             yield encoder.role()
             async for batch in pump.batches():
                 parts = []
-                for chunk in batch:
-                    if chunk.kind is Kind.ANSWER:
-                        parts.append(content(chunk.text))
-                        answers += 1
-                    else:
-                        parts.append(progress(chunk.text))
-                        progresses += 1
+                if merge and len(batch) > 1:
+                    for kind, group in groupby(batch, _KIND):
+                        texts = [chunk.text for chunk in group]
+                        if kind is Kind.ANSWER:
+                            parts.append(content("".join(texts)))
+                            answers += len(texts)
+                        else:
+                            parts.append(progress("".join(texts)))
+                            progresses += len(texts)
+                else:
+                    for chunk in batch:
+                        if chunk.kind is Kind.ANSWER:
+                            parts.append(content(chunk.text))
+                            answers += 1
+                        else:
+                            parts.append(progress(chunk.text))
+                            progresses += 1
                 yield parts[0] if len(parts) == 1 else b"".join(parts)
         except Exception as exc:
             yield error_event(translate(exc).body()) + DONE

@@ -187,6 +187,7 @@ async def chat_completions(
         progress=body.progress_mode or settings.progress_mode,
         include_usage=bool(body.stream_options and body.stream_options.include_usage),
         prompt_tokens=estimate_prompt_tokens(messages),
+        merge=settings.merge_deltas,
     )
     pump = RunPump(
         timeout=settings.run_timeout,

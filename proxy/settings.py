@@ -56,6 +56,13 @@ class Settings(BaseSettings):
             "every event at once."
         ),
     )
+    merge_deltas: bool = Field(
+        default=True,
+        description=(
+            "Send the chunks of one kind that reached the proxy together (one burst) as one "
+            "delta, as LLM servers do; false = one delta per graph chunk."
+        ),
+    )
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     max_messages: int = Field(default=4096, ge=1)
     cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)

@@ -74,7 +74,8 @@ def test_js_sdk_stream(proxy_url: str, node_client) -> None:
     first, *middle, finish, usage = chunks
     assert (first["role"], first["content"]) == ("assistant", "")
     pieces = [c["content"] for c in middle if c["content"]]
-    assert "".join(pieces) == ANSWER and len(pieces) == PIECES
+    # pieces that arrive together share a delta (PROXY_MERGE_DELTAS): pace 0 is one burst
+    assert "".join(pieces) == ANSWER and 1 <= len(pieces) <= PIECES
     assert "".join(c["reasoning_content"] or "" for c in middle) == PROGRESS
     assert all(c["finish_reason"] is None for c in [first, *middle])
     assert finish["finish_reason"] == "stop" and finish["content"] is None
@@ -93,7 +94,7 @@ def test_js_sdk_stream_helper_and_create(proxy_url: str, node_client) -> None:
     assert final["kind"] == "final"
     assert (final["content"], final["reasoning_content"]) == (ANSWER, PROGRESS)
     assert final["finish_reason"] == "stop"
-    assert final["content_events"] == PIECES
+    assert 1 <= final["content_events"] <= PIECES
     assert final["usage"] == usage
     # chat.completions.create() without streaming
     assert message["kind"] == "message" and message["object"] == "chat.completion"
@@ -120,4 +121,4 @@ def test_js_sdk_errors(proxy_url: str, node_client) -> None:
     assert (failed["name"], failed["status"]) == ("APIError", None)
     assert failed["type"] == "api_error"
     assert "failed on purpose" in failed["message"]
-    assert failed["chunks"] == 11  # the role chunk + "0 " ... "9 "
+    assert failed["content"] == "".join(f"{i} " for i in range(10))  # "0 " ... "9 ", then the error

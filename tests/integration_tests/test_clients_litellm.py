@@ -194,7 +194,8 @@ def check_stream(result: dict[str, Any]) -> None:
     choices = [chunk["choice"] for chunk in chunks if chunk["choice"]]
     assert choices[0]["role"] == "assistant"
     pieces = [c["content"] for c in choices if c["content"]]
-    assert "".join(pieces) == ANSWER and len(pieces) == PIECES
+    # pieces that arrive together share a delta (PROXY_MERGE_DELTAS): pace 0 is one burst
+    assert "".join(pieces) == ANSWER and 1 <= len(pieces) <= PIECES
     assert "".join(c["reasoning_content"] or "" for c in choices) == PROGRESS
     assert [c["finish_reason"] for c in choices if c["finish_reason"]] == ["stop"]
     # LiteLLM re-shapes the proxy's `"choices": []` usage chunk with an empty choice, last

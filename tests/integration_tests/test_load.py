@@ -77,7 +77,8 @@ async def stream_chunks(client: httpx.AsyncClient, url: str, chunks: int, start:
                 if text:
                     if seen.first_chunk is None:
                         seen.first_chunk = time.monotonic() - start
-                    seen.numbers.append(int(text))
+                    # a burst's chunks share one delta (PROXY_MERGE_DELTAS): "7 8 9 "
+                    seen.numbers.extend(int(number) for number in text.split())
                 if choice["finish_reason"] == "stop":
                     seen.finished = True
     except httpx.HTTPError as exc:

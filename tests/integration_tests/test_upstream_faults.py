@@ -234,7 +234,8 @@ async def test_graph_raises_mid_run(cluster: Cluster, mode: str) -> None:
         lines = data_lines(response.text)
         error = assert_ends_with_error(lines, "RuntimeError")
         assert error["message"] == message and error["type"] == "api_error"
-        assert [content(data(line)) for line in lines[1:4]] == ["0 ", "1 ", "2 "]
+        # the text before the failure, whether the chunks shared deltas or not
+        assert "".join(content(data(line)) or "" for line in lines[1:-2]) == "0 1 2 "
 
         response = await client.post(base + "/chat/completions", json={**body, "stream": False})
         assert response.status_code == 502
@@ -355,7 +356,7 @@ async def test_langgraph_killed_mid_stream(
             if not line.startswith("data: "):
                 continue  # a keep-alive
             lines.append(line)
-            if not killed_at and content(data(line)) == "99 ":
+            if not killed_at and (content(data(line)) or "").endswith("99 "):
                 cluster.kill(graceful=graceful)
                 killed_at = time.monotonic()
     ended_after = time.monotonic() - killed_at
@@ -365,8 +366,8 @@ async def test_langgraph_killed_mid_stream(
     assert ended_after < NO_HANG, f"the stream hung {ended_after:.1f}s after the kill"
     assert_ends_with_error(lines, "upstream_unavailable")
     # every chunk written before the crash arrived, once, in order
-    texts = [t for t in (content(data(line)) for line in lines[1:-2]) if t]
-    assert texts == [f"{i} " for i in range(100)]
+    text = "".join(content(data(line)) or "" for line in lines[1:-2])
+    assert text == "".join(f"{i} " for i in range(100))
 
     cluster.up()
     async with httpx.AsyncClient(timeout=30) as client:

@@ -8,7 +8,7 @@
 //             non-streaming create(): {"kind": "final" | "message", ...}
 //   errors  - an unknown model (non-streaming and streaming) and a run that fails mid-stream:
 //             {"kind": "error", "case", "name", "status", "message", "type", "code", "param",
-//             "chunks"}
+//             "chunks", "content"}
 // Exits non-zero on anything unexpected (an error where none was expected, or none where one was).
 import OpenAI from "openai";
 
@@ -42,7 +42,7 @@ function chunkLine(chunk) {
   };
 }
 
-function errorLine(name, error, chunks = 0) {
+function errorLine(name, error, chunks = 0, content = "") {
   if (!(error instanceof OpenAI.APIError)) throw error;
   print({
     kind: "error",
@@ -55,6 +55,7 @@ function errorLine(name, error, chunks = 0) {
     code: error.code ?? null,
     param: error.param ?? null,
     chunks,
+    content,
   });
 }
 
@@ -99,13 +100,17 @@ async function final() {
 
 async function expectError(name, call) {
   let chunks = 0;
+  let content = "";
   try {
     const result = await call();
     if (result && typeof result[Symbol.asyncIterator] === "function") {
-      for await (const _ of result) chunks++;
+      for await (const chunk of result) {
+        chunks++;
+        content += chunk.choices[0]?.delta?.content ?? "";
+      }
     }
   } catch (error) {
-    errorLine(name, error, chunks);
+    errorLine(name, error, chunks, content);
     return;
   }
   throw new Error(`${name}: no error raised (${chunks} chunks)`);

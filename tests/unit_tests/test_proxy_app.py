@@ -49,9 +49,22 @@ EVERY_KIND = [
 ]
 
 
-async def test_stream_translates_every_chunk_kind(openai_schemas) -> None:
+ONE_DELTA_EACH = [
+    {"reasoning_content": "p1\n"},
+    {"content": "plain "},
+    {"content": "from-subgraph "},
+    {"content": "tok"},
+]
+MERGED = [{"reasoning_content": "p1\n"}, {"content": "plain from-subgraph tok"}]
+
+
+@pytest.mark.parametrize(("merge", "expected"), [(False, ONE_DELTA_EACH), (True, MERGED)])
+async def test_stream_translates_every_chunk_kind(
+    openai_schemas, merge: bool, expected: list[dict[str, str]]
+) -> None:
+    """The fake's events arrive together: merged per kind, or one delta per chunk."""
     fake = FakeClient(EVERY_KIND)
-    async with make(fake) as client:
+    async with make(fake, merge_deltas=merge) as client:
         response = await client.post(
             "/v1/chat/completions", json=body(stream=True, stream_options={"include_usage": True})
         )
@@ -61,14 +74,7 @@ async def test_stream_translates_every_chunk_kind(openai_schemas) -> None:
     for chunk in chunks[:-1]:
         openai_schemas.check("CreateChatCompletionStreamResponse", chunk)
     deltas = [c["choices"][0]["delta"] for c in chunks[:-2]]
-    assert deltas == [
-        {"role": "assistant", "content": ""},
-        {"reasoning_content": "p1\n"},
-        {"content": "plain "},
-        {"content": "from-subgraph "},
-        {"content": "tok"},
-        {},
-    ]
+    assert deltas == [{"role": "assistant", "content": ""}, *expected, {}]
     assert chunks[-2]["usage"] == {
         "prompt_tokens": 7,
         "completion_tokens": 3,
@@ -108,6 +114,23 @@ async def test_estimated_usage_without_a_report() -> None:
         "prompt_tokens": 2,
         "completion_tokens": 3,
         "total_tokens": 5,
+        "completion_tokens_details": {"reasoning_tokens": 1},
+    }
+
+
+async def test_merged_stream_estimates_usage_per_graph_chunk() -> None:
+    """Merging changes the number of deltas, not the estimate: one token per graph chunk."""
+    progress = ("custom", {"type": "progress", "text": "a"})
+    fake = FakeClient([progress, ("custom", "b"), ("custom", "c"), ("custom", "d")])
+    request = body("12345678", stream=True, stream_options={"include_usage": True})
+    async with make(fake) as client:
+        chunks = events((await client.post("/v1/chat/completions", json=request)).text)
+    deltas = [c["choices"][0]["delta"] for c in chunks[1:-3]]
+    assert deltas == [{"reasoning_content": "a"}, {"content": "bcd"}]
+    assert chunks[-2]["usage"] == {
+        "prompt_tokens": 2,
+        "completion_tokens": 4,
+        "total_tokens": 6,
         "completion_tokens_details": {"reasoning_tokens": 1},
     }
 
