@@ -50,14 +50,23 @@ class InlineJSONExecutor(ThreadPoolExecutor):
     """
 
     INLINE = (orjson.dumps, orjson.loads)
+    COMPACT_BELOW = 4096
+    """orjson writes into a 4 KiB buffer and returns it whole: a small body is copied out."""
 
     def submit(self, fn: Callable[..., Any], /, *args: Any, **kwargs: Any) -> Future[Any]:
-        """Run orjson at once; anything else in a worker thread."""
+        """Run orjson at once; anything else in a worker thread.
+
+        A run's request body lives as long as its stream (httpx keeps the request), so a
+        small one is copied to its own size: 4 KiB less per open stream.
+        """
         if fn not in self.INLINE:
             return super().submit(fn, *args, **kwargs)
         future: Future[Any] = Future()
         try:
-            future.set_result(fn(*args, **kwargs))
+            result = fn(*args, **kwargs)
+            if type(result) is bytes and len(result) < self.COMPACT_BELOW:
+                result = bytes(memoryview(result))
+            future.set_result(result)
         except Exception as exc:
             future.set_exception(exc)
         return future

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
+import tracemalloc
 
 import orjson
 import pytest
@@ -26,6 +27,26 @@ async def test_orjson_runs_in_place_and_anything_else_in_a_worker() -> None:
         assert await loop.run_in_executor(executor, threading.get_ident) != here
     finally:
         executor.shutdown(wait=True)
+
+
+async def test_a_small_body_is_kept_at_its_own_size() -> None:
+    """orjson hands back its whole 4 KiB buffer; a body held for a stream's life is copied."""
+    loop = asyncio.get_running_loop()
+    executor = InlineJSONExecutor()
+    payload = {"input": {"input": 5}, "stream_mode": "custom", "on_disconnect": "cancel"}
+    try:
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            encode = loop.run_in_executor
+            bodies = [await encode(executor, orjson.dumps, payload) for _ in range(50)]
+            held = (tracemalloc.get_traced_memory()[0] - before) / len(bodies)
+        finally:
+            tracemalloc.stop()
+    finally:
+        executor.shutdown(wait=True)
+    assert bodies[0] == orjson.dumps(payload)
+    assert held < 1024  # orjson's own result: 4,097 bytes each
 
 
 def test_the_sdk_encodes_a_run_request_without_a_thread(monkeypatch: pytest.MonkeyPatch) -> None:
