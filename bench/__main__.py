@@ -46,11 +46,12 @@ def background_load(wait: float) -> float:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark the command line describes."""
     config = parse_args(argv)
+    layout = servers.pin(config.pin)
     log_dir = Path(tempfile.mkdtemp(prefix="bench-logs-"))
     print(f"bench: server logs in {log_dir}", flush=True)
     busy = background_load(config.wait_idle)
     started = time.perf_counter()
-    machine = describe(servers.ROOT) | {"busy_cores_before": busy}
+    machine = describe(servers.ROOT) | {"busy_cores_before": busy, "layout": layout.describe()}
     busy_before, self_before = machine_busy_seconds(), self_cpu_seconds()
     raw = run(config, log_dir)
     wall = time.perf_counter() - started

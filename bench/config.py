@@ -60,6 +60,7 @@ class Config:
     out: Path
     name: str
     quick: bool
+    pin: bool = True
 
     @property
     def main_jobs(self) -> int:
@@ -119,6 +120,13 @@ def parse_args(argv: list[str] | None = None) -> Config:
         default=0.0,
         help="wait up to this many seconds for the machine to be idle (< 0.3 busy cores)",
     )
+    add(
+        "--pin",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="pin the LangGraph server to one CPU, the proxy and clients to the others "
+        "(needs 2+ CPUs; --no-pin lets the OS place them)",
+    )
     add("--seed", type=int, default=5, help="seed of the random pauses")
     add("--out", type=Path, default=RESULTS, help="results directory (bench/results)")
     add("--name", default="latest", help="results file name (latest -> latest.md/json/png)")
@@ -152,4 +160,5 @@ def parse_args(argv: list[str] | None = None) -> Config:
         out=args.out,
         name=args.name,
         quick=args.quick,
+        pin=args.pin,
     )

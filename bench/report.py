@@ -173,6 +173,8 @@ def render(summary: dict[str, Any]) -> str:
         f"graph `bench` (N chunks, no pacing). Run: `python -m bench"
         f"{' --quick' if config['quick'] else ''}`, {minutes:.1f} min.",
     ]
+    if layout := summary["machine"].get("layout"):
+        lines += ["", f"CPUs: {layout}."]
     if any(v.get("ttfc") or v.get("throughput") for v in summary["single"].values()):
         lines += [
             "",

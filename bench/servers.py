@@ -7,7 +7,9 @@ stopped with its whole process group. ``pid`` is the process whose CPU and RSS a
 
 from __future__ import annotations
 
+import os
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from bench.procstat import cpu_seconds
@@ -21,6 +23,47 @@ CPU_USED: list[float] = []
 """CPU seconds of every server stopped so far (to tell our load from other processes')."""
 
 
+@dataclass(frozen=True)
+class Layout:
+    """Which CPUs the LangGraph server gets, and which the proxy and the clients share."""
+
+    server: frozenset[int] | None = None
+    others: frozenset[int] | None = None
+
+    def describe(self) -> str:
+        """One line for the report."""
+        if self.server is None or self.others is None:
+            return "not pinned: the OS places the server, the proxy and the clients"
+        return (
+            f"LangGraph server pinned to CPU {_cpus(self.server)}; standalone proxy and "
+            f"clients to CPU {_cpus(self.others)}"
+        )
+
+
+LAYOUT = Layout()
+"""Set once by :func:`pin`; the LangGraph servers started after it run on ``server``."""
+
+
+def _cpus(cpus: frozenset[int]) -> str:
+    return ",".join(map(str, sorted(cpus)))
+
+
+def pin(enabled: bool) -> Layout:
+    """Give the LangGraph server a CPU of its own, the rest to this process and its children.
+
+    On a shared machine every party competes for the same cores and the figures swing with
+    the scheduler: with a free core the server's threads contend for its GIL, and the
+    clients' CPU lands on the server's. Pinned, the server (the bottleneck the proxy is
+    judged against) gets the same CPU in every variant, as it would in its own container.
+    """
+    global LAYOUT
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if enabled and len(cpus) >= 2:
+        LAYOUT = Layout(frozenset(cpus[:1]), frozenset(cpus[1:]))
+        os.sched_setaffinity(0, LAYOUT.others)
+    return LAYOUT
+
+
 class Server(servers.Server):
     """A child process serving HTTP on ``url``, named, whose CPU is recorded when it stops."""
 
@@ -32,9 +75,11 @@ class Server(servers.Server):
         env: dict[str, str],
         log: Path,
         cwd: Path = ROOT,
+        cpus: frozenset[int] | None = None,
     ):
         self.name = name
-        super().__init__(servers.spawn(cmd, log, env, cwd), f"http://127.0.0.1:{port}", log)
+        process = servers.spawn(cmd, log, env, cwd, None if cpus is None else set(cpus))
+        super().__init__(process, f"http://127.0.0.1:{port}", log)
 
     @property
     def pid(self) -> int:
@@ -61,7 +106,8 @@ def langgraph_dev(log_dir: Path, jobs: int) -> Server:
     cmd = [str(BIN / "langgraph"), "dev", "--no-browser", "--no-reload"]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--n-jobs-per-worker", str(jobs)]
     log = log_dir / f"dev-{jobs}.log"
-    server = Server(f"langgraph dev (jobs={jobs})", cmd, port, {}, log, own_workdir(log))
+    name = f"langgraph dev (jobs={jobs})"
+    server = Server(name, cmd, port, {}, log, own_workdir(log), LAYOUT.server)
     server.wait_ready("/ok")
     return server
 
@@ -73,7 +119,7 @@ def fast_poll_server(log_dir: Path, jobs: int, poll_ms: float) -> Server:
     cmd += ["--port", str(port), "--jobs", str(jobs), "--poll-ms", str(poll_ms)]
     name = f"fast-poll server (jobs={jobs}, poll={poll_ms:g} ms)"
     log = log_dir / f"fast-{jobs}.log"
-    server = Server(name, cmd, port, {}, log, own_workdir(log))
+    server = Server(name, cmd, port, {}, log, own_workdir(log), LAYOUT.server)
     server.wait_ready("/ok")
     return server
 
