@@ -117,6 +117,8 @@ class SSEResponse(Response):
     async def _stream(self, receive: Receive, send: Send) -> None:
         loop = asyncio.get_running_loop()
         last_write = loop.time()
+        pings: set[asyncio.Future[None]] = set()
+        timer: asyncio.TimerHandle | None = None
 
         async def write_body() -> None:
             nonlocal last_write
@@ -125,13 +127,22 @@ class SSEResponse(Response):
                 last_write = loop.time()
             await send({"type": "http.response.body", "body": b"", "more_body": False})
 
-        async def keep_alive() -> None:
-            nonlocal last_write
-            while True:
-                await asyncio.sleep(max(0.0, last_write + self.ping_interval - loop.time()))
-                if loop.time() - last_write >= self.ping_interval:
-                    await send({"type": "http.response.body", "body": PING, "more_body": True})
-                    last_write = loop.time()
+        def _forget(ping: asyncio.Future[None]) -> None:
+            pings.discard(ping)
+            if not ping.cancelled():
+                ping.exception()  # a failed ping means the client left; the watcher says so
+
+        def keep_alive() -> None:
+            # a timer, not a task: a stream that is never silent costs no coroutine
+            nonlocal last_write, timer
+            if loop.time() - last_write >= self.ping_interval:
+                ping = asyncio.ensure_future(
+                    send({"type": "http.response.body", "body": PING, "more_body": True})
+                )
+                pings.add(ping)
+                ping.add_done_callback(_forget)
+                last_write = loop.time()
+            timer = loop.call_at(last_write + self.ping_interval, keep_alive)
 
         async def client_gone() -> None:
             while (await receive())["type"] != "http.disconnect":
@@ -141,14 +152,16 @@ class SSEResponse(Response):
             {"type": "http.response.start", "status": self.status_code, "headers": self.raw_headers}
         )
         writer = asyncio.ensure_future(write_body())
-        pinger = asyncio.ensure_future(keep_alive())
         watcher = asyncio.ensure_future(client_gone())
+        timer = loop.call_at(last_write + self.ping_interval, keep_alive)
         try:
             await asyncio.wait((writer, watcher), return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (writer, pinger, watcher):
+            timer.cancel()
+            tasks = (writer, watcher, *pings)
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(writer, pinger, watcher, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
             aclose = getattr(self.body_iterator, "aclose", None)
             if aclose is not None:
                 await aclose()
