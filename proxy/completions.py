@@ -327,23 +327,15 @@ class Completion:
             yield encoder.role()
             async for batch in pump.batches():
                 parts = []
-                if merge and len(batch) > 1:
-                    for kind, group in groupby(batch, _KIND):
-                        texts = [chunk.text for chunk in group]
-                        if kind is Kind.ANSWER:
-                            parts.append(content("".join(texts)))
-                            answers += len(texts)
-                        else:
-                            parts.append(progress("".join(texts)))
-                            progresses += len(texts)
-                else:
-                    for chunk in batch:
-                        if chunk.kind is Kind.ANSWER:
-                            parts.append(content(chunk.text))
-                            answers += 1
-                        else:
-                            parts.append(progress(chunk.text))
-                            progresses += 1
+                runs = groupby(batch, _KIND) if merge else ((c.kind, (c,)) for c in batch)
+                for kind, group in runs:
+                    texts = [chunk.text for chunk in group]
+                    if kind is Kind.ANSWER:
+                        parts.append(content("".join(texts)))
+                        answers += len(texts)
+                    else:
+                        parts.append(progress("".join(texts)))
+                        progresses += len(texts)
                 yield parts[0] if len(parts) == 1 else b"".join(parts)
         except Exception as exc:
             yield error_event(translate(exc).body()) + DONE
