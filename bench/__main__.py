@@ -46,17 +46,18 @@ def background_load(wait: float) -> float:
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmark the command line describes."""
     config = parse_args(argv)
-    layout = servers.pin(config.pin)
     log_dir = Path(tempfile.mkdtemp(prefix="bench-logs-"))
     print(f"bench: server logs in {log_dir}", flush=True)
     busy = background_load(config.wait_idle)
     started = time.perf_counter()
-    machine = describe(servers.ROOT) | {"busy_cores_before": busy, "layout": layout.describe()}
+    machine = describe(servers.ROOT) | {"busy_cores_before": busy}
     busy_before, self_before = machine_busy_seconds(), self_cpu_seconds()
     raw = run(config, log_dir)
     wall = time.perf_counter() - started
     ours = sum(servers.CPU_USED) + self_cpu_seconds() - self_before
     machine["load_after"] = round(os.getloadavg()[0], 2)
+    if raw.layout:
+        machine["layout"] = raw.layout
     machine["others_cores_during"] = round((machine_busy_seconds() - busy_before - ours) / wall, 2)
     summary = summarize(config, raw, machine)
     summary["total_s"] = round(time.perf_counter() - started, 1)

@@ -124,8 +124,8 @@ def parse_args(argv: list[str] | None = None) -> Config:
         "--pin",
         action=argparse.BooleanOptionalAction,
         default=True,
-        help="pin the LangGraph server to one CPU, the proxy and clients to the others "
-        "(needs 2+ CPUs; --no-pin lets the OS place them)",
+        help="throughput rows: pin the LangGraph server to one CPU, the proxy and clients to "
+        "the others (needs 2+ CPUs; --no-pin lets the OS place them)",
     )
     add("--seed", type=int, default=5, help="seed of the random pauses")
     add("--out", type=Path, default=RESULTS, help="results directory (bench/results)")

@@ -174,7 +174,7 @@ def render(summary: dict[str, Any]) -> str:
         f"{' --quick' if config['quick'] else ''}`, {minutes:.1f} min.",
     ]
     if layout := summary["machine"].get("layout"):
-        lines += ["", f"CPUs: {layout}."]
+        lines += ["", f"CPUs of the throughput rows: {layout}; the other rows are not pinned."]
     if any(v.get("ttfc") or v.get("throughput") for v in summary["single"].values()):
         lines += [
             "",

@@ -53,6 +53,8 @@ class Raw:
     holds: dict[str, Hold] = field(default_factory=dict)
     connections: dict[int, Hold] = field(default_factory=dict)
     durations: dict[str, float] = field(default_factory=dict)
+    layout: str = ""
+    """Where the throughput rows ran (:func:`bench.servers.pinned`)."""
 
 
 def make_targets(
@@ -134,7 +136,12 @@ def main_server(config: Config, raw: Raw, log_dir: Path) -> None:
                     targets, config.rounds, config.ttfc_chunks, QUEUE_POLL, config.seed
                 )
         if "throughput" in config.phases:
-            with phase(raw, f"throughput x{config.throughput_rounds}"):
+            proxies = [t.proxy_pid for t in targets if t.proxy_pid is not None]
+            with (
+                phase(raw, f"throughput x{config.throughput_rounds}"),
+                servers.pinned(config.pin, targets[0].server_pid, proxies) as layout,
+            ):
+                raw.layout = layout
                 raw.throughput = await throughput_rounds(
                     targets, config.throughput_rounds, config.chunks
                 )

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import os
 import sys
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from bench.procstat import cpu_seconds
@@ -23,45 +24,45 @@ CPU_USED: list[float] = []
 """CPU seconds of every server stopped so far (to tell our load from other processes')."""
 
 
-@dataclass(frozen=True)
-class Layout:
-    """Which CPUs the LangGraph server gets, and which the proxy and the clients share."""
-
-    server: frozenset[int] | None = None
-    others: frozenset[int] | None = None
-
-    def describe(self) -> str:
-        """One line for the report."""
-        if self.server is None or self.others is None:
-            return "not pinned: the OS places the server, the proxy and the clients"
-        return (
-            f"LangGraph server pinned to CPU {_cpus(self.server)}; standalone proxy and "
-            f"clients to CPU {_cpus(self.others)}"
-        )
+def _set_cpus(pid: int, cpus: set[int]) -> None:
+    """Move every thread of ``pid`` (threads it starts later inherit it)."""
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            os.sched_setaffinity(int(tid), cpus)
+        except OSError:  # the thread ended meanwhile
+            pass
 
 
-LAYOUT = Layout()
-"""Set once by :func:`pin`; the LangGraph servers started after it run on ``server``."""
+@contextmanager
+def pinned(enabled: bool, server_pid: int, others: list[int]) -> Iterator[str]:
+    """Give the LangGraph server a CPU of its own, the rest to ``others`` and this process.
 
-
-def _cpus(cpus: frozenset[int]) -> str:
-    return ",".join(map(str, sorted(cpus)))
-
-
-def pin(enabled: bool) -> Layout:
-    """Give the LangGraph server a CPU of its own, the rest to this process and its children.
-
-    On a shared machine every party competes for the same cores and the figures swing with
-    the scheduler: with a free core the server's threads contend for its GIL, and the
-    clients' CPU lands on the server's. Pinned, the server (the bottleneck the proxy is
-    judged against) gets the same CPU in every variant, as it would in its own container.
+    For the throughput rows only: they ask whether the proxy slows a stream whose bottleneck
+    is the server. Unpinned on 2 cores the answer swung with the scheduler: with a core free
+    the server spent up to 620 µs per chunk instead of 330, with the client busy on it less,
+    so the ratio measured the OS as much as the proxy. Pinned, the server gets one whole CPU
+    in every variant, as in a container of its own. Yields the layout, for the report.
     """
-    global LAYOUT
-    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
-    if enabled and len(cpus) >= 2:
-        LAYOUT = Layout(frozenset(cpus[:1]), frozenset(cpus[1:]))
-        os.sched_setaffinity(0, LAYOUT.others)
-    return LAYOUT
+    everyone = [os.getpid(), server_pid, *others]
+    if not enabled or not hasattr(os, "sched_getaffinity"):
+        yield "not pinned"
+        return
+    cpus = sorted(os.sched_getaffinity(0))
+    if len(cpus) < 2:
+        yield "not pinned (1 CPU)"
+        return
+    server, rest = {cpus[0]}, set(cpus[1:])
+    _set_cpus(server_pid, server)
+    for pid in (os.getpid(), *others):
+        _set_cpus(pid, rest)
+    try:
+        yield (
+            f"LangGraph server pinned to CPU {cpus[0]}, standalone proxy and clients to CPU "
+            + ",".join(map(str, sorted(rest)))
+        )
+    finally:
+        for pid in everyone:
+            _set_cpus(pid, set(cpus))
 
 
 class Server(servers.Server):
@@ -75,11 +76,9 @@ class Server(servers.Server):
         env: dict[str, str],
         log: Path,
         cwd: Path = ROOT,
-        cpus: frozenset[int] | None = None,
     ):
         self.name = name
-        process = servers.spawn(cmd, log, env, cwd, None if cpus is None else set(cpus))
-        super().__init__(process, f"http://127.0.0.1:{port}", log)
+        super().__init__(servers.spawn(cmd, log, env, cwd), f"http://127.0.0.1:{port}", log)
 
     @property
     def pid(self) -> int:
@@ -106,8 +105,7 @@ def langgraph_dev(log_dir: Path, jobs: int) -> Server:
     cmd = [str(BIN / "langgraph"), "dev", "--no-browser", "--no-reload"]
     cmd += ["--host", "127.0.0.1", "--port", str(port), "--n-jobs-per-worker", str(jobs)]
     log = log_dir / f"dev-{jobs}.log"
-    name = f"langgraph dev (jobs={jobs})"
-    server = Server(name, cmd, port, {}, log, own_workdir(log), LAYOUT.server)
+    server = Server(f"langgraph dev (jobs={jobs})", cmd, port, {}, log, own_workdir(log))
     server.wait_ready("/ok")
     return server
 
@@ -119,7 +117,7 @@ def fast_poll_server(log_dir: Path, jobs: int, poll_ms: float) -> Server:
     cmd += ["--port", str(port), "--jobs", str(jobs), "--poll-ms", str(poll_ms)]
     name = f"fast-poll server (jobs={jobs}, poll={poll_ms:g} ms)"
     log = log_dir / f"fast-{jobs}.log"
-    server = Server(name, cmd, port, {}, log, own_workdir(log), LAYOUT.server)
+    server = Server(name, cmd, port, {}, log, own_workdir(log))
     server.wait_ready("/ok")
     return server
 

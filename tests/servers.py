@@ -104,16 +104,9 @@ def own_workdir(log: Path) -> Path:
 
 
 def spawn(
-    cmd: list[str],
-    log: Path,
-    env: dict[str, str],
-    cwd: Path = ROOT,
-    cpus: set[int] | None = None,
+    cmd: list[str], log: Path, env: dict[str, str], cwd: Path = ROOT
 ) -> subprocess.Popen[bytes]:
-    """Run ``cmd`` offline in its own process group, its output going to ``log``.
-
-    ``cpus``: the CPUs it and every thread it starts may run on (the benchmark's layout).
-    """
+    """Run ``cmd`` offline in its own process group, its output going to ``log``."""
     with log.open("wb") as handle:
         return subprocess.Popen(
             cmd,
@@ -122,7 +115,6 @@ def spawn(
             stdout=handle,
             stderr=subprocess.STDOUT,
             start_new_session=True,
-            preexec_fn=None if cpus is None else lambda: os.sched_setaffinity(0, cpus),
         )
 
 
