@@ -38,10 +38,11 @@ def pinned(enabled: bool, server_pid: int, others: list[int]) -> Iterator[str]:
     """Give the LangGraph server a CPU of its own, the rest to ``others`` and this process.
 
     For the throughput rows only: they ask whether the proxy slows a stream whose bottleneck
-    is the server. Unpinned on 2 cores the answer swung with the scheduler: with a core free
-    the server spent up to 620 µs per chunk instead of 330, with the client busy on it less,
-    so the ratio measured the OS as much as the proxy. Pinned, the server gets one whole CPU
-    in every variant, as in a container of its own. Yields the layout, for the report.
+    is the server. Unpinned on 2 cores the answer swung with the scheduler: the server spent
+    550-620 µs per chunk while a light client left the other core mostly idle, 440 while a
+    busy client kept it busy, so the ratio measured the OS as much as the proxy. Pinned, the server
+    gets one whole CPU in every variant, as on a host of its own. Yields the layout, for the
+    report.
     """
     everyone = [os.getpid(), server_pid, *others]
     if not enabled or not hasattr(os, "sched_getaffinity"):
