@@ -40,20 +40,16 @@ def pinned(enabled: bool, server_pid: int, others: list[int]) -> Iterator[str]:
     For the throughput rows only: they ask whether the proxy slows a stream whose bottleneck
     is the server. Unpinned on 2 cores the answer swung with the scheduler: the server spent
     550-620 µs per chunk while a light client left the other core mostly idle, 440 while a
-    busy client kept it busy, so the ratio measured the OS as much as the proxy. Pinned, the server
-    gets one whole CPU in every variant, as on a host of its own. Yields the layout, for the
-    report.
+    busy client kept it busy, so the ratio measured the OS as much as the proxy. Pinned, the
+    server gets one whole CPU in every variant, as on a host of its own. Yields the layout,
+    for the report.
     """
-    everyone = [os.getpid(), server_pid, *others]
-    if not enabled or not hasattr(os, "sched_getaffinity"):
-        yield "not pinned"
+    cpus = sorted(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else []
+    if not enabled or len(cpus) < 2:
+        yield "not pinned (1 CPU)" if enabled and len(cpus) == 1 else "not pinned"
         return
-    cpus = sorted(os.sched_getaffinity(0))
-    if len(cpus) < 2:
-        yield "not pinned (1 CPU)"
-        return
-    server, rest = {cpus[0]}, set(cpus[1:])
-    _set_cpus(server_pid, server)
+    rest = set(cpus[1:])
+    _set_cpus(server_pid, {cpus[0]})
     for pid in (os.getpid(), *others):
         _set_cpus(pid, rest)
     try:
@@ -62,7 +58,7 @@ def pinned(enabled: bool, server_pid: int, others: list[int]) -> Iterator[str]:
             + ",".join(map(str, sorted(rest)))
         )
     finally:
-        for pid in everyone:
+        for pid in (os.getpid(), server_pid, *others):
             _set_cpus(pid, set(cpus))
 
 

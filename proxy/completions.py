@@ -10,7 +10,7 @@ import asyncio
 import logging
 import math
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from contextlib import aclosing
 from itertools import groupby
 from operator import attrgetter
@@ -250,6 +250,16 @@ class RunPump:
 _KIND = attrgetter("kind")
 
 
+def _same_kind_runs(batch: list[Chunk]) -> Iterator[tuple[Kind, Iterable[Chunk]]]:
+    """Consecutive chunks of one kind, together: each run becomes one delta."""
+    return groupby(batch, _KIND)
+
+
+def _one_by_one(batch: list[Chunk]) -> Iterator[tuple[Kind, Iterable[Chunk]]]:
+    """Every chunk on its own: one delta each (``PROXY_MERGE_DELTAS=false``)."""
+    return ((chunk.kind, (chunk,)) for chunk in batch)
+
+
 def estimate_prompt_tokens(messages: list[dict[str, Any]]) -> int:
     """About four characters a token, over the text of every message (documented in README)."""
     chars = 0
@@ -321,14 +331,13 @@ class Completion:
         encoder = self.encoder
         content = encoder.content
         progress = encoder.content if self.progress == "content" else encoder.reasoning
-        merge = self.merge
+        runs = _same_kind_runs if self.merge else _one_by_one
         answers = progresses = 0
         try:
             yield encoder.role()
             async for batch in pump.batches():
                 parts = []
-                runs = groupby(batch, _KIND) if merge else ((c.kind, (c,)) for c in batch)
-                for kind, group in runs:
+                for kind, group in runs(batch):
                     texts = [chunk.text for chunk in group]
                     if kind is Kind.ANSWER:
                         parts.append(content("".join(texts)))

@@ -118,7 +118,6 @@ class SSEResponse(Response):
         loop = asyncio.get_running_loop()
         last_write = loop.time()
         pings: set[asyncio.Future[None]] = set()
-        timer: asyncio.TimerHandle | None = None
 
         async def write_body() -> None:
             nonlocal last_write
