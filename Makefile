@@ -4,9 +4,8 @@
 PYTHON ?= python3
 HOST ?= 127.0.0.1
 PORT ?= 2024
-# Runs the in-memory server executes at once (its own default is 1). 256: with 200 concurrent
-# streams, p99 time to first chunk was 3.3 s at 256 against 17.5 s at 64 and 16 s at 10, for
-# the same throughput (README "Benchmark"); async runs cost little while they wait.
+# Runs the in-memory server executes at once (its own default is 1, which makes every chat wait
+# for the one before it); why 256: docs/configuration.md.
 JOBS ?= 256
 # RELOAD=1 restarts the server when a graph changes (off: a reload drops running streams).
 RELOAD ?=
@@ -30,8 +29,8 @@ help:
 	@echo "make run       serve the graphs + Studio API + OpenAI API (/v1) on http://$(HOST):$(PORT)"
 	@echo "make test      install and run lint + the whole test suite"
 	@echo "make proxy     run the proxy standalone on :$(PROXY_PORT) against LANGGRAPH_URL"
-	@echo "make bench     measure the proxy against the direct SDK (bench/results/)"
-	@echo "make load      the full load figures (200 concurrent streams)"
+	@echo "make bench     measure the proxy against the direct SDK (docs/benchmark.md)"
+	@echo "make load      the full load figures, 200 concurrent streams (docs/load.md)"
 	@echo "make lint | format | validate | unit_tests | integration_tests | clean"
 
 $(UV):
@@ -53,6 +52,7 @@ proxy: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 format: install
 	$(BIN)/ruff format .

@@ -14,7 +14,7 @@ import math
 import os
 import weakref
 from dataclasses import dataclass
-from typing import Annotated, Any
+from typing import Annotated, Any, cast
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
@@ -24,6 +24,7 @@ from langgraph.config import get_stream_writer
 from langgraph.graph import START, StateGraph
 from langgraph.graph.message import add_messages
 from langgraph.runtime import Runtime
+from openai.types.chat import ChatCompletionMessageParam
 from typing_extensions import TypedDict
 
 from agent.stream import usage
@@ -100,7 +101,7 @@ def _number(
     if value is None:
         return kind(default)
     try:
-        number = kind(value)  # type: ignore[arg-type]
+        number = kind(value)  # type: ignore[call-overload,arg-type]
     except (TypeError, ValueError):
         number = math.nan
     low_ok = number > 0 if kind is float else number >= 0
@@ -235,7 +236,7 @@ async def call_model(state: State, runtime: Runtime[Context]) -> dict[str, list[
     try:
         stream = await client.chat.completions.create(
             model=settings.model,
-            messages=messages,  # type: ignore[arg-type]
+            messages=cast("list[ChatCompletionMessageParam]", messages),
             stream=True,
             stream_options={"include_usage": True},
         )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import random
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from langgraph.graph import END, START, StateGraph
 from langgraph.runtime import Runtime
@@ -55,7 +55,17 @@ class State(InputState):
     response: NotRequired[str]
 
 
-WORDING = {
+class Wording(TypedDict):
+    """One locale's lines (``input``, ``draw``) and answers, in the pieces they stream as."""
+
+    input: str
+    draw: str
+    negative: list[str]
+    done: list[str]
+    limit: list[str]
+
+
+WORDING: dict[str, Wording] = {
     "ko": {
         "input": "사용자의 입력 : {input}\n",
         "draw": "임의의 숫자 생성 ({count}회차) : {value}\n",
@@ -112,7 +122,7 @@ def parse_input(raw: object) -> int:
     raise ValueError(f"input must be an integer, got {raw!r}")
 
 
-async def read_input(state: State, runtime: Runtime[Context]) -> dict:
+async def read_input(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Validate the input and report it, then pause before the routing decision."""
     ctx = _settings(runtime)
     number = parse_input(state.get("input"))
@@ -122,7 +132,7 @@ async def read_input(state: State, runtime: Runtime[Context]) -> dict:
     return {"input": number, "count": 0, "value": None, "progress": line}
 
 
-async def generate(state: State, runtime: Runtime[Context]) -> dict:
+async def generate(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Draw one number from 1 to 100 and report it."""
     ctx = _settings(runtime)
     count = state.get("count", 0) + 1
@@ -134,7 +144,7 @@ async def generate(state: State, runtime: Runtime[Context]) -> dict:
     return {"count": count, "value": value, "progress": line}
 
 
-async def terminate(state: State, runtime: Runtime[Context]) -> dict:
+async def terminate(state: State, runtime: Runtime[Context]) -> dict[str, Any]:
     """Stream the answer in pieces and keep the whole text in ``response``."""
     ctx = _settings(runtime)
     wording = WORDING[ctx.locale]

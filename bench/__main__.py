@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import Any
 
 from bench import servers
-from bench.config import parse_args
+from bench.config import PHASES, RESULTS, parse_args
 from bench.machine import describe
 from bench.plot import plot
 from bench.procstat import busy_cores, machine_busy_seconds, self_cpu_seconds
+from bench.publish import publish
 from bench.report import render
 from bench.run import Raw, run
 from bench.summary import summarize
@@ -73,6 +74,9 @@ def main(argv: list[str] | None = None) -> int:
     saved = [base.with_suffix(".md"), base.with_suffix(".json")]
     if drawn:
         saved.append(base.with_suffix(".png"))
+    full = set(config.phases) == set(PHASES) and not config.quick
+    if config.name == "latest" and config.out == RESULTS and full:
+        saved.append(publish(report, base.with_suffix(".png") if drawn else None))
     print(f"saved {', '.join(map(str, saved))} in {summary['total_s']:.0f} s")
     return 0
 

@@ -19,8 +19,6 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parent.parent
-
 
 def shorten_queue_poll(poll_seconds: float) -> None:
     """Make ``Runs.next`` sleep ``poll_seconds`` and then see every run created until then."""
@@ -48,8 +46,11 @@ def main() -> None:
     shorten_queue_poll(args.poll_ms / 1000)
     from langgraph_api.cli import run_server
 
-    config = json.loads((ROOT / "langgraph.json").read_text())
-    sys.path.append(str(ROOT))
+    # started in a working directory of its own (harness.servers.own_workdir), whose
+    # langgraph.json adds the benchmark's graphs to the deployment's
+    workdir = Path.cwd()
+    config = json.loads((workdir / "langgraph.json").read_text())
+    sys.path.append(str(workdir))
     run_server(
         "127.0.0.1",
         args.port,

@@ -1,4 +1,4 @@
-"""The markdown report (printed, saved as ``<name>.md``, pasted into the README)."""
+"""The markdown report: printed, saved as ``<name>.md``, and a full run's in docs/benchmark.md."""
 
 from __future__ import annotations
 

@@ -8,17 +8,14 @@ stopped with its whole process group. ``pid`` is the process whose CPU and RSS a
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 from bench.procstat import cpu_seconds
-from tests import servers
-from tests.servers import free_port, own_workdir
+from harness import servers
+from harness.servers import BIN, ROOT, free_port, own_workdir
 
-ROOT = Path(__file__).resolve().parent.parent
-BIN = Path(sys.executable).parent
 READY_TIMEOUT = 120.0
 CPU_USED: list[float] = []
 """CPU seconds of every server stopped so far (to tell our load from other processes')."""

@@ -5,16 +5,16 @@
 #
 #   docker build -f deploy/proxy.Dockerfile -t langgraph-openai-proxy/proxy:latest .
 #
-# Only the proxy goes in: its own imports (PROXY_PACKAGES), at the versions pinned in uv.lock;
-# not the graphs, nor LangGraph itself. tests/unit_tests/test_deploy.py checks that this list
-# covers every third-party import of proxy/ and that the settings below match proxy/settings.py.
+# Only the proxy goes in: pyproject.toml's `proxy` extra (what proxy/ imports), at the versions
+# pinned in uv.lock; not the graphs, nor LangGraph itself. tests/unit_tests/test_deploy.py
+# checks that the extra covers every third-party import of proxy/ and that the settings below
+# match proxy/settings.py.
 
 ARG PYTHON_VERSION=3.11
 
 FROM python:${PYTHON_VERSION}-slim-bookworm AS build
 
 ARG UV_VERSION=0.13.8
-ARG PROXY_PACKAGES="fastapi starlette uvicorn[standard] pydantic pydantic-settings orjson httpx httpx-aiohttp aiohttp langgraph-sdk"
 
 ENV PIP_DISABLE_PIP_VERSION_CHECK=1 \
     PIP_ROOT_USER_ACTION=ignore \
@@ -31,9 +31,11 @@ COPY pyproject.toml uv.lock ./
 # uv.lock's production versions become constraints; --locked fails if the lock is stale.
 RUN uv export --quiet --locked --no-dev --no-emit-project --no-hashes --format requirements-txt \
         --output-file /tmp/constraints.txt \
+ && python -c 'import tomllib; print("\n".join(tomllib.load(open("pyproject.toml", "rb"))["project"]["optional-dependencies"]["proxy"]))' \
+        > /tmp/proxy-requirements.txt \
  && uv venv --python "$(command -v python)" /opt/venv \
- && set -f \
- && uv pip install --python /opt/venv/bin/python --constraint /tmp/constraints.txt ${PROXY_PACKAGES}
+ && uv pip install --python /opt/venv/bin/python --constraint /tmp/constraints.txt \
+        --requirement /tmp/proxy-requirements.txt
 
 
 FROM python:${PYTHON_VERSION}-slim-bookworm AS runtime

@@ -1,1 +1,1 @@
-"""OpenAI-compatible Chat Completions API in front of a LangGraph server."""
+"""The OpenAI-compatible API in front of a LangGraph server (README, "The proxy")."""

@@ -6,8 +6,9 @@ import logging
 
 import uvicorn
 
-from proxy.app import LOOPBACK, create_app
+from proxy.app import create_app
 from proxy.settings import get_settings
+from proxy.web.auth import warn_if_open
 
 
 def main() -> None:
@@ -20,11 +21,7 @@ def main() -> None:
         raise SystemExit(
             "Set LANGGRAPH_URL to the LangGraph server to serve (e.g. http://127.0.0.1:2024)."
         )
-    if not settings.api_keys and settings.host not in LOOPBACK:
-        logging.getLogger("proxy").warning(
-            "Listening on %s without PROXY_API_KEYS: anyone on the network can run your graphs.",
-            settings.host,
-        )
+    warn_if_open(settings, settings.host, f"{settings.host}:{settings.port}")
     uvicorn.run(
         create_app(settings),
         host=settings.host,

@@ -2,7 +2,8 @@
 
 ``langgraph.json`` mounts :data:`app` through ``http.app``: its routes then sit beside the
 platform's, so it adds no middleware of its own unless CORS is configured, and it uses
-``lifespan=`` as the platform requires.
+``lifespan=`` as the platform requires. An endpoint is a package with a ``router``, and one
+line in :data:`ROUTERS`.
 """
 
 from __future__ import annotations
@@ -14,43 +15,47 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
-from fastapi import FastAPI
+from fastapi import APIRouter, FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
 
-from proxy.errors import ProxyError, proxy_error_handler, validation_error_handler
-from proxy.routes import RUN_ID_HEADER, router, v1
+from proxy import health
+from proxy.chat.router import router as chat_router
+from proxy.models.router import router as models_router
 from proxy.settings import Settings, get_settings
-from proxy.upstream import InlineJSONExecutor, Upstream
+from proxy.upstream import Upstream
+from proxy.upstream.client import InlineJSONExecutor
+from proxy.web.auth import warn_if_open
+from proxy.web.errors import ProxyError, proxy_error_handler, validation_error_handler
+from proxy.web.fallback import V1Fallback
+from proxy.web.respond import RUN_ID_HEADER
 
 logger = logging.getLogger("proxy")
 
-LOOPBACK = {"127.0.0.1", "localhost", "::1"}
-"""Hosts whose server is reachable from this machine only (no key needed there)."""
+ROUTERS: tuple[APIRouter, ...] = (health.router, models_router, chat_router)
+"""Every endpoint the app serves."""
 
 
 def create_app(settings: Settings | None = None, upstream: Upstream | None = None) -> FastAPI:
-    """Build the app; ``upstream`` lets unit tests inject a fake LangGraph client."""
+    """Build the app; ``upstream`` lets unit tests inject one (e.g. with a fake SDK client)."""
     settings = settings or get_settings()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        app.state.proxy_settings = settings
         if settings.langgraph_url:
             # standalone: this loop is the proxy's (mounted, it is the platform's: left alone)
             asyncio.get_running_loop().set_default_executor(InlineJSONExecutor())
         if upstream is None:
             app.state.openai_proxy = Upstream(settings)
-        where = settings.langgraph_url or "this LangGraph server (in-process)"
         served = os.environ.get("LANGGRAPH_API_URL")
+        mounted = not settings.langgraph_url
         logger.info(
             "OpenAI-compatible API%s -> %s",
-            f" at {served}/v1" if served and not settings.langgraph_url else "",
-            where,
+            f" at {served}/v1" if served and mounted else "",
+            settings.langgraph_url or "this LangGraph server (in-process)",
         )
-        host = urlsplit(served).hostname if served else None
-        if not settings.api_keys and host is not None and host not in LOOPBACK:
-            logger.warning("No PROXY_API_KEYS set and %s is reachable: /v1 is open.", served)
+        if mounted and served:
+            warn_if_open(settings, urlsplit(served).hostname, served)
         try:
             yield
         finally:
@@ -77,8 +82,9 @@ def create_app(settings: Settings | None = None, upstream: Upstream | None = Non
             allow_headers=["*"],
             expose_headers=[RUN_ID_HEADER],
         )
-    app.include_router(router)
-    app.include_router(v1)
+    for router in ROUTERS:
+        app.include_router(router)
+    app.router.routes.append(V1Fallback())
     return app
 
 

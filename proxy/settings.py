@@ -1,4 +1,8 @@
-"""Proxy configuration, read from the environment (``PROXY_*`` and ``LANGGRAPH_*``)."""
+"""Proxy configuration, read from the environment (``PROXY_*`` and ``LANGGRAPH_*``).
+
+Two groups (docs/configuration.md): the essential settings a deployer sets, and the tuning
+settings whose defaults ``make bench`` chose.
+"""
 
 from __future__ import annotations
 
@@ -14,10 +18,11 @@ Transport = Literal["aiohttp", "httpx"]
 
 
 class Settings(BaseSettings):
-    """Every knob of the proxy; each field is an environment variable (see README)."""
+    """Every knob of the proxy; each field is an environment variable."""
 
     model_config = SettingsConfigDict(env_prefix="PROXY_", extra="ignore")
 
+    # -- essential: what a deployer sets ---------------------------------------------------
     langgraph_url: str | None = Field(
         default=None,
         validation_alias=AliasChoices("PROXY_LANGGRAPH_URL", "LANGGRAPH_URL"),
@@ -35,10 +40,18 @@ class Settings(BaseSettings):
     host: str = "127.0.0.1"
     port: int = 8000
     progress_mode: ProgressMode = "reasoning"
+    run_timeout: float = Field(default=600.0, gt=0)
+    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
+    input_fields: dict[str, str] = Field(
+        default_factory=dict,
+        description='Per-model input field, JSON: {"my-graph": "question"}.',
+    )
+    log_level: str = "info"
+
+    # -- tuning: defaults chosen by measurement (docs/benchmark.md) ---------------------------
     keepalive_interval: float = Field(default=15.0, gt=0)
     connect_timeout: float = Field(default=5.0, gt=0)
     request_timeout: float = Field(default=30.0, gt=0)
-    run_timeout: float = Field(default=600.0, gt=0)
     models_cache_ttl: float = Field(default=10.0, ge=0)
     schema_cache_ttl: float = Field(default=60.0, ge=0)
     max_connections: int = Field(default=1024, ge=1)
@@ -52,25 +65,15 @@ class Settings(BaseSettings):
         le=100,
         description=(
             "Read and write a busy run stream at most once per this many ms; a chunk after a "
-            "quiet spell (the first one, or tokens slower than this) is never delayed. 0 = "
-            "every event at once."
+            "quiet spell is never delayed. 0 = every event at once."
         ),
     )
     merge_deltas: bool = Field(
         default=True,
-        description=(
-            "Send the chunks of one kind that reached the proxy together (one burst) as one "
-            "delta, as LLM servers do; false = one delta per graph chunk."
-        ),
+        description="Send the chunks of one kind that arrived together as one delta.",
     )
     max_body_bytes: int = Field(default=4 * 1024 * 1024, ge=1024)
     max_messages: int = Field(default=4096, ge=1)
-    cors_origins: Annotated[list[str], NoDecode] = Field(default_factory=list)
-    input_fields: dict[str, str] = Field(
-        default_factory=dict,
-        description='Per-model input field, JSON: {"my-graph": "question"}.',
-    )
-    log_level: str = "info"
 
     @field_validator("api_keys", "cors_origins", mode="before")
     @classmethod
@@ -86,5 +89,5 @@ class Settings(BaseSettings):
 
 @lru_cache
 def get_settings() -> Settings:
-    """The process-wide settings (a FastAPI dependency; override it in tests)."""
+    """The process-wide settings, read once."""
     return Settings()

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 import pytest
 from langgraph_sdk import get_client
 
-from tests.servers import Server, start_langgraph, start_proxy
+from harness.servers import Server, start_langgraph, start_proxy
 
 
 @pytest.fixture(scope="session")

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.servers import Server, start_proxy
+from harness.servers import Server, start_proxy
 
 CLIENT_KEY = "sk-client-7f3a9c1e5b2d4f60"
 UPSTREAM_KEY = "lsv2-upstream-c0ffee5ec2e7-91b4"

@@ -13,7 +13,7 @@ import httpx
 import orjson
 from langgraph_sdk import get_sync_client
 
-from tests.servers import Server
+from harness.servers import Server
 
 HOLD = 0.010
 """The default PROXY_COALESCE_MS, in seconds."""

@@ -25,8 +25,8 @@ from typing import Any
 
 import pytest
 
+from harness.servers import ROOT
 from tests.clients import ANSWER, PIECES, PROGRESS, REASONING_TOKENS, USAGE
-from tests.servers import ROOT
 
 CLIENTS = ROOT / "tests" / "clients"
 REQUIREMENTS = CLIENTS / "litellm-requirements.txt"

@@ -7,7 +7,7 @@ import time
 
 import httpx
 
-from tests.servers import BIN, OFFLINE_ENV, ROOT
+from harness.servers import BIN, OFFLINE_ENV, ROOT
 
 
 async def test_assistants_search_lists_the_graphs(sdk) -> None:

@@ -4,8 +4,8 @@ stream completes (README, "Reliability").
 The bench graph streams N numbered chunks (``"0 "``, ``"1 "``, ...) as fast as it can. The
 fast variant (``make test``) runs 50 such streams at once through the session's servers; the
 full one (``make load``) runs 200 through ``langgraph dev`` as ``make run`` starts it (its
-default ``JOBS``) and with fewer jobs than clients, and prints the figures the README's table
-reports.
+default ``JOBS``) and with fewer jobs than clients, prints its figures and writes them to
+``docs/load.md``.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import httpx
 import orjson
 import pytest
 
-from tests.servers import ROOT, Server, start_langgraph, start_proxy
+from harness.servers import ROOT, Server, start_langgraph, start_proxy
 
 
 def make_run_jobs() -> int:
@@ -104,19 +104,25 @@ class Figures:
     def errors(self) -> list[str]:
         return [s.error or "incomplete" for s in self.streams if s.error or not s.done]
 
-    def line(self, label: str) -> str:
-        """The figures as one line."""
+    def cells(self) -> list[str]:
+        """The figures as table cells (see :data:`LOAD_DOC`)."""
         first_byte = [s.first_byte for s in self.streams if s.first_byte is not None]
         first_chunk = [s.first_chunk for s in self.streams if s.first_chunk is not None]
         total = sum(len(s.numbers) for s in self.streams)
         complete = sum(s.done and s.finished for s in self.streams)
-        return (
-            f"{label}: {self.clients} clients x {self.chunks} chunks, "
-            f"complete {complete}/{self.clients}, errors {len(self.errors)}, "
-            f"wall {self.wall:.2f}s, {total / self.wall:,.0f} chunks/s, "
-            f"first byte p50/p99 {_p(first_byte, 0.5)}/{_p(first_byte, 0.99)}s, "
-            f"first chunk p50/p99 {_p(first_chunk, 0.5)}/{_p(first_chunk, 0.99)}s"
-        )
+        return [
+            f"{self.clients} x {self.chunks}",
+            f"{complete}/{self.clients}",
+            str(len(self.errors)),
+            f"{self.wall:.1f} s",
+            f"{_p(first_byte, 0.5)} / {_p(first_byte, 0.99)} s",
+            f"{_p(first_chunk, 0.5)} / {_p(first_chunk, 0.99)} s",
+            f"{total / self.wall:,.0f}",
+        ]
+
+    def line(self, label: str) -> str:
+        """The figures as one line."""
+        return f"{label}: " + ", ".join(self.cells())
 
 
 def _p(values: list[float], share: float) -> str:
@@ -158,11 +164,40 @@ async def test_concurrent_streams_lose_nothing(proxy_url: str) -> None:
 # --- full: make load ----------------------------------------------------------------------
 
 
+LOAD_DOC = ROOT / "docs" / "load.md"
+LOAD_HEADER = """\
+# Load
+
+*Written by `make load` (`tests/integration_tests/test_load.py`); do not edit by hand.*
+
+200 streams at once through the proxy, every client checked: every chunk exactly once and in
+order, every stream finished with `[DONE]`, no error (the test fails otherwise). Time to first
+byte (headers and the role chunk, sent once LangGraph accepted the run) and to first chunk
+count from the moment all requests were sent. With fewer jobs than clients, the runs beyond
+them wait in the queue, and their clients get headers and pings but no content: the first-chunk
+p99 is the queue. Throughput is the in-memory server's on this machine, not the proxy's alone
+(`make bench` compares the two); the mounted proxy shares the server's process.
+
+| setup | streams x chunks | complete | errors | wall | first byte p50 / p99 \
+| first chunk p50 / p99 | chunks/s |
+| --- | --- | --- | --- | --- | --- | --- | --- |
+"""
+LOAD_ROWS: list[str] = []
+"""This run's rows, written to :data:`LOAD_DOC` when the module ends."""
+
 FEWER_JOBS = 64
 LOADS = {MAKE_RUN_JOBS: 500, FEWER_JOBS: 100}
 """``JOBS`` -> chunks per stream: ``make run``'s default, and fewer jobs than clients. With 64
 jobs, 136 of the 200 runs wait in the queue, and a queued run's client gets no byte until its
 run starts: those streams are kept short so that the last ones start within a minute or so."""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def load_doc() -> Iterator[None]:
+    """Write the rows of a ``make load`` run to ``docs/load.md`` (only a full run has rows)."""
+    yield
+    if len(LOAD_ROWS) == 2 * len(LOADS):
+        LOAD_DOC.write_text(LOAD_HEADER + "\n".join(LOAD_ROWS) + "\n")
 
 
 @pytest.fixture(scope="module", params=list(LOADS), ids=lambda jobs: f"jobs{jobs}")
@@ -188,6 +223,8 @@ async def test_200_concurrent_streams(
     url = (langgraph.url if mode == "mounted" else proxy.url) + "/v1"
     await load(url, clients=10, chunks=10)  # warm-up: imports, caches, connections
     figures = await load(url, clients=200, chunks=LOADS[jobs])
+    label = f"`make run JOBS={jobs}`, {mode}"
     with capsys.disabled():
-        print(f"\n{figures.line(f'{mode}, JOBS={jobs}')}")  # noqa: T201
+        print(f"\n{figures.line(label)}")  # noqa: T201
     assert_integrity(figures)
+    LOAD_ROWS.append("| " + " | ".join([label, *figures.cells()]) + " |")

@@ -6,7 +6,7 @@ import httpx
 import openai
 import pytest
 
-from tests.servers import start_langgraph
+from harness.servers import start_langgraph
 
 
 @pytest.fixture(scope="module")

@@ -18,8 +18,8 @@ import pytest
 from langgraph_sdk import get_client
 from langgraph_sdk.client import LangGraphClient
 
+from harness.servers import Server, start_langgraph, start_proxy
 from tests.integration_tests.test_disconnects import ACTIVE, CANCEL_WITHIN, bench_body, find_run
-from tests.servers import Server, start_langgraph, start_proxy
 
 ENV = {"PROXY_KEEPALIVE_INTERVAL": "0.3"}
 

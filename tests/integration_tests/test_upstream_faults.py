@@ -24,8 +24,8 @@ import orjson
 import pytest
 from langgraph_sdk import get_client
 
+from harness.servers import Server, free_port, start_langgraph, start_proxy
 from tests.integration_tests.test_disconnects import ACTIVE, CANCEL_WITHIN, bench_body, find_run
-from tests.servers import Server, free_port, start_langgraph, start_proxy
 
 KEEPALIVE = 0.4
 RUN_TIMEOUT = 4.0

@@ -11,9 +11,10 @@ import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from agent.chat import PLACEHOLDER_KEY, Context, graph, resolve
-from proxy.chunks import Kind, classify
+from harness.servers import free_port
+from proxy.runs.custom import read_custom
+from proxy.runs.events import Kind
 from tests.fake_openai import PROMPT_TOKENS, REPLY, FakeOpenAI, serve_fake_openai
-from tests.servers import free_port
 
 ENV = (
     "CHAT_MODEL",
@@ -102,9 +103,9 @@ async def test_tokens_stream_in_order_then_usage_and_the_reply_is_stored(
 
 async def test_chunks_are_what_the_proxy_reads_as_answer_and_usage(fake: FakeOpenAI) -> None:
     chunks, _ = await run(HELLO, context(fake))
-    classified = [classify(chunk) for chunk in on_the_wire(chunks)]
+    classified = [e for chunk in on_the_wire(chunks) for e in read_custom(chunk)]
     assert [c.text for c in classified if c.kind is Kind.ANSWER] == REPLY
-    (report,) = [c.usage for c in classified if c.kind is Kind.USAGE]
+    (report,) = [c.data for c in classified if c.kind is Kind.USAGE]
     assert report is not None
     assert report["prompt_tokens"] == PROMPT_TOKENS
     assert report["completion_tokens"] == len(REPLY)
@@ -160,7 +161,7 @@ async def test_tokens_arrive_before_the_model_has_finished(fake: FakeOpenAI) -> 
 async def test_reasoning_streams_as_progress_and_is_kept(fake: FakeOpenAI) -> None:
     fake.reasoning = ["Thinking", " hard."]
     chunks, state = await run(HELLO, context(fake))
-    classified = [classify(chunk) for chunk in on_the_wire(chunks)]
+    classified = [e for chunk in on_the_wire(chunks) for e in read_custom(chunk)]
     assert [c.text for c in classified if c.kind is Kind.PROGRESS] == ["Thinking", " hard."]
     assert [c.text for c in classified if c.kind is Kind.ANSWER] == REPLY
     reply = state["messages"][-1]

@@ -32,9 +32,9 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
+from harness.servers import OFFLINE_ENV
 from proxy.app import create_app
 from proxy.settings import Settings
-from tests.servers import OFFLINE_ENV
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -253,10 +253,9 @@ def env_example() -> dict[str, str | None]:
 
 @pytest.fixture(scope="module")
 def readme_deploy() -> str:
-    text = (ROOT / "README.md").read_text()
-    start = text.index("\n## Deploy\n")
-    end = text.find("\n## ", start + 1)
-    return text[start : end if end != -1 else len(text)]
+    """docs/deploy.md, which the README's "Deploy" links to."""
+    assert "docs/deploy.md" in (ROOT / "README.md").read_text()
+    return (ROOT / "docs" / "deploy.md").read_text()
 
 
 # --------------------------------------------------------------------------------------------
@@ -411,20 +410,29 @@ def test_proxy_image_holds_only_the_proxy_with_locked_dependencies(
     makefile = (ROOT / "Makefile").read_text()
     assert re.search(rf"^UV_VERSION := {re.escape(args['UV_VERSION'])}$", makefile, re.M)
 
-    packages = {normalize(re.sub(r"\[.*\]", "", p)) for p in args["PROXY_PACKAGES"].split()}
+    extra = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    requirements = extra["optional-dependencies"]["proxy"]
+    packages = {normalize(re.split(r"[\[<>=~!; ]", p, maxsplit=1)[0]) for p in requirements}
     locked = {
         normalize(package["name"])
         for package in tomllib.loads((ROOT / "uv.lock").read_text())["package"]
     }
     assert packages <= locked, f"not pinned by uv.lock: {packages - locked}"
     run = " ".join(arguments for keyword, arguments in proxy_dockerfile if keyword == "RUN")
-    for flag in ("uv export ", "--locked", "--no-dev", "--constraint /tmp/constraints.txt"):
+    for flag in (
+        "uv export ",
+        "--locked",
+        "--no-dev",
+        "--constraint /tmp/constraints.txt",
+        '["optional-dependencies"]["proxy"]',
+        "--requirement /tmp/proxy-requirements.txt",
+    ):
         assert flag in run, flag
 
     distributions = importlib.metadata.packages_distributions()
     for module in third_party_imports(ROOT / "proxy"):
         provided = {normalize(d) for d in distributions.get(module, [])}
-        assert provided & packages, f"proxy imports {module!r}; PROXY_PACKAGES lacks {provided}"
+        assert provided & packages, f"proxy imports {module!r}; the proxy extra lacks {provided}"
 
     copies = [
         arguments.split()[0]

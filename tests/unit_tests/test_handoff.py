@@ -2,7 +2,7 @@
 
 import asyncio
 
-from proxy.completions import Handoff
+from proxy.runs.handoff import Handoff
 
 
 async def test_take_returns_everything_waiting_in_order() -> None:

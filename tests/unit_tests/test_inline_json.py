@@ -12,7 +12,7 @@ from fastapi.testclient import TestClient
 
 from proxy.app import create_app
 from proxy.settings import Settings
-from proxy.upstream import InlineJSONExecutor
+from proxy.upstream.client import InlineJSONExecutor
 
 
 async def test_orjson_runs_in_place_and_anything_else_in_a_worker() -> None:

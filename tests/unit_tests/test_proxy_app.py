@@ -83,7 +83,7 @@ async def test_stream_translates_every_chunk_kind(
     }
     (run,) = fake.runs_started
     assert run["input"] == {"input": 5}
-    assert run["stream_mode"] == "custom" and run["stream_subgraphs"] is True
+    assert run["stream_mode"] == ["custom"] and run["stream_subgraphs"] is True
     assert run["on_disconnect"] == "cancel"
     assert fake.closed_streams == 1
 
@@ -403,33 +403,32 @@ async def test_run_timeout_ends_the_stream_with_an_error_and_closes_the_run() ->
     assert fake.closed_streams == 2
 
 
-async def test_pump_pauses_only_after_fresh_reads(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Coalescing: one pause per read that had to wait, none for events already buffered."""
-    from proxy import completions
+async def test_unknown_v1_paths_get_the_envelope_and_never_shadow_a_later_router() -> None:
+    from fastapi import APIRouter
 
-    pauses: list[float] = []
-    real_sleep = asyncio.sleep
+    fake = FakeClient([("custom", "x")])
+    config = Settings(langgraph_url="http://fake")
+    app = create_app(config, Upstream(config, client=fake))  # type: ignore[arg-type]
+    extra = APIRouter(prefix="/v1")
 
-    async def counting_sleep(seconds: float) -> None:
-        pauses.append(seconds)
-        await real_sleep(0)
+    @extra.get("/extra")
+    async def extra_route() -> dict[str, str]:
+        return {"reached": "yes"}
 
-    async def socket_like():
-        # 3 reads of 4 events each: only the first event of each read waits for the socket
-        for read in range(3):
-            await real_sleep(0.001)
-            for index in range(4):
-                yield StreamPart("custom", f"{read}.{index} ")
-
-    monkeypatch.setattr(completions.asyncio, "sleep", counting_sleep)
-    pump = completions.RunPump(timeout=10, progress="reasoning", coalesce=0.002)
-    pump.start(socket_like())
-    texts = [chunk.text async for batch in pump.batches() for chunk in batch]
-    assert texts == [f"{r}.{i} " for r in range(3) for i in range(4)]
-    assert pauses == [0.002] * 3
-
-    pauses.clear()
-    pump = completions.RunPump(timeout=10, progress="reasoning", coalesce=0)
-    pump.start(socket_like())
-    assert len([c async for b in pump.batches() for c in b]) == 12
-    assert pauses == []
+    app.include_router(extra)  # after the app (and its /v1 fallback) was built
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://proxy") as client:
+        assert (await client.get("/v1/extra")).json() == {"reached": "yes"}
+        unknown = await client.get("/v1/nowhere")
+        wrong_method = await client.get("/v1/chat/completions")
+        models = await client.get("/v1/models")
+    assert unknown.status_code == 404
+    assert unknown.json()["error"] == {
+        "message": "Invalid URL (GET /v1/nowhere)",
+        "type": "invalid_request_error",
+        "param": None,
+        "code": "unknown_url",
+    }
+    assert wrong_method.status_code == 404
+    assert wrong_method.json()["error"]["code"] == "unknown_url"
+    assert models.status_code == 200

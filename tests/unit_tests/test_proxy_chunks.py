@@ -6,19 +6,21 @@ import json
 
 import pytest
 
-from proxy.chunks import Chunk, Kind, classify
-from proxy.sse import DONE, ChunkEncoder, error_event
+from proxy.chat.render import DONE, ChunkEncoder, error_event
+from proxy.runs.custom import read_custom
+from proxy.runs.events import Event, Kind
+from proxy.runs.usage import Usage
 
 
 @pytest.mark.parametrize(
     ("data", "expected"),
     [
-        ("plain text", Chunk(Kind.ANSWER, "plain text")),
-        ({"type": "answer", "text": "piece"}, Chunk(Kind.ANSWER, "piece")),
-        ({"type": "progress", "text": "step 1\n"}, Chunk(Kind.PROGRESS, "step 1\n")),
+        ("plain text", Event(Kind.ANSWER, "plain text")),
+        ({"type": "answer", "text": "piece"}, Event(Kind.ANSWER, "piece")),
+        ({"type": "progress", "text": "step 1\n"}, Event(Kind.PROGRESS, "step 1\n")),
         (
             [{"role": "assistant", "content": "tok"}, {"langgraph_node": "llm"}],
-            Chunk(Kind.ANSWER, "tok"),
+            Event(Kind.ANSWER, "tok"),
         ),
         (
             [
@@ -32,11 +34,11 @@ from proxy.sse import DONE, ChunkEncoder, error_event
                 },
                 {},
             ],
-            Chunk(Kind.ANSWER, "ab"),
+            Event(Kind.ANSWER, "ab"),
         ),
         (
             [{"role": "assistant", "content": "", "reasoning_content": "hmm"}, {}],
-            Chunk(Kind.PROGRESS, "hmm"),
+            Event(Kind.PROGRESS, "hmm"),
         ),
         (
             [
@@ -47,19 +49,17 @@ from proxy.sse import DONE, ChunkEncoder, error_event
                 },
                 {},
             ],
-            Chunk(Kind.PROGRESS, "r"),
+            Event(Kind.PROGRESS, "r"),
         ),
-        ({"role": "assistant", "content": "direct"}, Chunk(Kind.ANSWER, "direct")),
+        ({"role": "assistant", "content": "direct"}, Event(Kind.ANSWER, "direct")),
         (
             {"type": "usage", "prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7},
-            Chunk(
-                Kind.USAGE, usage={"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}
-            ),
+            Event(Kind.USAGE, data={"prompt_tokens": 3, "completion_tokens": 4, "total_tokens": 7}),
         ),
     ],
 )
 def test_contract_kinds(data, expected) -> None:
-    assert classify(data) == expected
+    assert read_custom(data) == (expected,)
 
 
 @pytest.mark.parametrize(
@@ -80,7 +80,7 @@ def test_contract_kinds(data, expected) -> None:
     ],
 )
 def test_unknown_or_empty_shapes_are_ignored(data) -> None:
-    assert classify(data).kind is Kind.IGNORED
+    assert read_custom(data) == ()
 
 
 def test_encoder_bytes_are_one_line_json_with_unescaped_text() -> None:
@@ -90,7 +90,7 @@ def test_encoder_bytes_are_one_line_json_with_unescaped_text() -> None:
         enc.content('작습니다.\n"q"'),
         enc.reasoning("생각"),
         enc.finish(),
-        enc.usage({"prompt_tokens": 1}),
+        enc.usage(Usage(1, 0, 0)),
     ):
         assert raw.startswith(b"data: {") and raw.endswith(b"}\n\n")
         assert raw.count(b"\n") == 2
@@ -109,7 +109,7 @@ def test_encoder_bytes_are_one_line_json_with_unescaped_text() -> None:
     }
     last = json.loads(enc.finish()[6:])["choices"][0]
     assert last["delta"] == {} and last["finish_reason"] == "stop"
-    assert json.loads(enc.usage({"prompt_tokens": 1})[6:])["choices"] == []
+    assert json.loads(enc.usage(Usage(1, 0, 0))[6:])["choices"] == []
     assert DONE == b"data: [DONE]\n\n"
     assert json.loads(error_event({"error": {"message": "m"}})[6:]) == {"error": {"message": "m"}}
 
@@ -118,5 +118,5 @@ def test_encoder_matches_the_schema(openai_schemas) -> None:
     enc = ChunkEncoder("chatcmpl-x", 1, "m")
     for raw in (enc.role(), enc.content("x"), enc.reasoning("y"), enc.finish()):
         openai_schemas.check("CreateChatCompletionStreamResponse", json.loads(raw[6:]))
-    usage = {"prompt_tokens": 1, "completion_tokens": 2, "total_tokens": 3}
-    openai_schemas.check("CreateChatCompletionStreamResponse", json.loads(enc.usage(usage)[6:]))
+    usage = enc.usage(Usage(1, 2, 0))
+    openai_schemas.check("CreateChatCompletionStreamResponse", json.loads(usage[6:]))

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from proxy.errors import ProxyError
-from proxy.inputs import build_input
+from proxy.runs.inputs import build_input
+from proxy.web.errors import ProxyError
 
 INT_SCHEMA = {"type": "object", "properties": {"input": {"type": "integer"}}, "required": ["input"]}
 

@@ -17,8 +17,8 @@ import orjson
 import pytest
 from langgraph_sdk.schema import StreamPart
 
-import proxy.auth
-import proxy.upstream
+import proxy.upstream.client
+import proxy.web.auth
 from proxy.app import create_app
 from proxy.settings import Settings
 from proxy.upstream import Upstream
@@ -57,7 +57,7 @@ async def test_every_key_is_compared_in_constant_time(monkeypatch: pytest.Monkey
         compared.append((a, b))
         return real(a, b)
 
-    monkeypatch.setattr(proxy.auth.hmac, "compare_digest", compare_digest)
+    monkeypatch.setattr(proxy.web.auth.hmac, "compare_digest", compare_digest)
     sent = {"first": KEYS[0], "last": KEYS[2], "wrong": "sk-nope", "empty": ""}
     async with client_for(api_keys=KEYS) as client:
         for name, key in sent.items():
@@ -170,7 +170,7 @@ async def test_upstream_key_is_sent_but_never_logged_or_returned(
     double = LangGraphDouble()
     double.runs = runs
     monkeypatch.setattr(
-        proxy.upstream.httpx, "AsyncHTTPTransport", lambda **_: httpx.MockTransport(double)
+        proxy.upstream.client.httpx, "AsyncHTTPTransport", lambda **_: httpx.MockTransport(double)
     )
     config = Settings(
         langgraph_url="http://langgraph.test",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import AsyncIterator
 
-from proxy.sse import PING, SSEResponse
+from proxy.web.sse import PING, SSEResponse
 
 
 class Client:

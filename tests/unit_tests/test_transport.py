@@ -13,7 +13,13 @@ from collections.abc import Callable, Sequence
 import httpx
 import pytest
 
-from proxy.transport import BurstStream, BurstTransport
+from proxy.upstream.transport import (
+    BurstStream,
+    BurstTransport,
+    HoldingTransport,
+    _pause_socket,
+    _read_all,
+)
 
 HOLD = 1.0
 """The hold under test: far longer than the gaps inside a burst."""
@@ -47,11 +53,14 @@ async def _serve(
 
 
 async def _reads(
-    script: Sequence[tuple[float, bytes]], hold: float, content_type: bytes = b"text/event-stream"
+    script: Sequence[tuple[float, bytes]],
+    hold: float,
+    content_type: bytes = b"text/event-stream",
+    transport: httpx.AsyncBaseTransport | None = None,
 ) -> list[bytes]:
     """What each read of the response body returned, through :class:`BurstTransport`."""
     server, port = await _serve(script, content_type)
-    transport = BurstTransport(hold=hold, limits=httpx.Limits(max_connections=4))
+    transport = transport or BurstTransport(hold=hold, limits=httpx.Limits(max_connections=4))
     try:
         async with (
             httpx.AsyncClient(transport=transport) as client,
@@ -130,11 +139,26 @@ async def _drain(stream: BurstStream) -> list[bytes]:
     return [data async for data in stream]
 
 
+def _aiohttp_like(response: FakeResponse, hold: float) -> BurstStream:
+    """The stream BurstTransport makes of an aiohttp response."""
+
+    async def close() -> None:
+        pass
+
+    return BurstStream(
+        _read_all(response),  # type: ignore[arg-type]
+        hold,
+        lambda seconds: _pause_socket(response, seconds),  # type: ignore[arg-type]
+        close,
+        after_every_read=True,
+    )
+
+
 async def test_the_socket_is_paused_only_during_the_hold() -> None:
     transport = FakeTransport()
     states: list[bool] = []
     content = FakeContent([b"meta", b"a", b"b"], on_read=lambda: states.append(transport.reading))
-    stream = BurstStream(FakeResponse(content, transport), 0.001)  # type: ignore[arg-type]
+    stream = _aiohttp_like(FakeResponse(content, transport), 0.001)
     assert await _drain(stream) == [b"meta", b"a", b"b"]
     assert transport.calls == ["pause", "resume", "pause", "resume"]  # after "a" and "b"
     assert all(states)  # every read happens with the socket read again
@@ -147,6 +171,46 @@ async def test_the_socket_is_paused_only_during_the_hold() -> None:
 )
 async def test_a_socket_it_did_not_pause_is_left_alone(transport: FakeTransport | None) -> None:
     content = FakeContent([b"meta", b"a", b"b"])
-    stream = BurstStream(FakeResponse(content, transport), 0.001)  # type: ignore[arg-type]
+    stream = _aiohttp_like(FakeResponse(content, transport), 0.001)
     assert await _drain(stream) == [b"meta", b"a", b"b"]
     assert transport is None or transport.calls == []
+
+
+async def test_holding_transport_holds_a_burst_once_not_every_event() -> None:
+    """In-process and on httpx's stack: one hold per fresh read, none for buffered events."""
+    script = [(0.0, b"meta\n"), (0.3, b"a\n")] + [(0.002, b"%d\n" % i) for i in range(10)]
+    transport = HoldingTransport(httpx.AsyncHTTPTransport(), HOLD)
+    started = asyncio.get_running_loop().time()
+    reads = await _reads(script, HOLD, transport=transport)
+    elapsed = asyncio.get_running_loop().time() - started
+    assert b"".join(reads) == b"".join(event for _, event in script)
+    # the burst waited one hold after "a", not one per event (that would be 10 s)
+    assert HOLD < elapsed < 3 * HOLD
+
+
+async def test_burst_stream_pauses_only_after_fresh_reads() -> None:
+    """A read served from a buffer is not held; one that waited is (but never the first)."""
+    pauses: list[float] = []
+
+    async def counting_pause(seconds: float) -> None:
+        pauses.append(seconds)
+
+    async def socket_like():
+        # 3 reads of 4 pieces each: only the first piece of each read waits for the socket
+        for read in range(3):
+            await asyncio.sleep(0.001)
+            for index in range(4):
+                yield b"%d.%d " % (read, index)
+
+    async def close() -> None:
+        pass
+
+    stream = BurstStream(socket_like(), 0.002, counting_pause, close, after_every_read=False)
+    pieces = await _drain(stream)
+    assert pieces == [b"%d.%d " % (r, i) for r in range(3) for i in range(4)]
+    assert pauses == [0.002] * 2  # after the 2nd and 3rd fresh reads; the first is never held
+
+    pauses.clear()
+    stream = BurstStream(socket_like(), 0, counting_pause, close, after_every_read=False)
+    assert len(await _drain(stream)) == 12
+    assert pauses == []

@@ -13,7 +13,8 @@ from typing import Any
 
 import orjson
 
-from proxy.errors import bad_request
+from proxy.runs.content import text_parts
+from proxy.web.errors import bad_request
 
 INT_MIN, INT_MAX = -(2**63), 2**63 - 1
 """Integers outside the signed 64-bit range are refused unless the schema sets bounds."""
@@ -64,20 +65,15 @@ def last_user_text(messages: list[dict[str, Any]]) -> str:
         if message.get("role") != "user":
             continue
         content = message.get("content")
-        if isinstance(content, str):
-            return content
-        if content is None:
-            return ""
-        texts = []
-        for part in content:
-            if part.get("type") != "text" or not isinstance(part.get("text"), str):
-                raise bad_request(
-                    "This graph takes text only; the message has a non-text part "
-                    f"({part.get('type')!r}).",
-                    param="messages",
-                )
-            texts.append(part["text"])
-        return "".join(texts)
+        texts = list(text_parts(content))
+        if None in texts:
+            part = content[texts.index(None)]
+            kind = part.get("type") if isinstance(part, dict) else type(part).__name__
+            raise bad_request(
+                f"This graph takes text only; the message has a non-text part ({kind!r}).",
+                param="messages",
+            )
+        return "".join(text for text in texts if text is not None)
     raise bad_request("This graph needs a user message.", param="messages")
 
 
@@ -99,12 +95,12 @@ def coerce(text: str, spec: dict[str, Any], field: str) -> Any:
         return value
     if kind == "number":
         try:
-            value = float(stripped)
+            number = float(stripped)
         except ValueError:
             raise _unfit(text, field, "a number") from None
-        if not math.isfinite(value):
+        if not math.isfinite(number):
             raise _unfit(text, field, "a finite number")
-        return value
+        return number
     if kind == "boolean":
         lowered = stripped.lower()
         if lowered in ("true", "yes", "1"):

@@ -1,7 +1,8 @@
-"""OpenAI wire formats: the request the proxy reads and the bodies it writes.
+"""``POST /v1/chat/completions``: the request, as far as the proxy acts on it.
 
 Only the fields the proxy acts on are declared; everything else an OpenAI client may send
-(temperature, tools, user, metadata, ...) is accepted and ignored, never rejected.
+(temperature, tools, user, metadata, ...) is accepted and ignored, never rejected. What the
+proxy writes back is :mod:`proxy.chat.render`.
 """
 
 from __future__ import annotations
@@ -76,45 +77,3 @@ class ChatCompletionRequest(BaseModel):
     def input_messages(self) -> list[dict[str, Any]]:
         """The messages as plain dicts, exactly as the client sent them."""
         return [message.model_dump(exclude_unset=True) for message in self.messages]
-
-
-def model_object(model_id: str, created: int) -> dict[str, Any]:
-    """An OpenAI ``Model``."""
-    return {"id": model_id, "object": "model", "created": created, "owned_by": "langgraph"}
-
-
-def model_list(models: list[dict[str, Any]]) -> dict[str, Any]:
-    """An OpenAI ``ListModelsResponse``."""
-    return {"object": "list", "data": models}
-
-
-def usage_object(prompt_tokens: int, completion_tokens: int, reasoning_tokens: int) -> dict:
-    """An OpenAI ``CompletionUsage``; every count is an integer."""
-    return {
-        "prompt_tokens": prompt_tokens,
-        "completion_tokens": completion_tokens,
-        "total_tokens": prompt_tokens + completion_tokens,
-        "completion_tokens_details": {"reasoning_tokens": reasoning_tokens},
-    }
-
-
-def completion_body(
-    completion_id: str,
-    created: int,
-    model: str,
-    content: str,
-    reasoning: str | None,
-    usage: dict[str, Any],
-) -> dict[str, Any]:
-    """An OpenAI ``CreateChatCompletionResponse`` with one choice."""
-    message: dict[str, Any] = {"role": "assistant", "content": content, "refusal": None}
-    if reasoning:
-        message["reasoning_content"] = reasoning
-    return {
-        "id": completion_id,
-        "object": "chat.completion",
-        "created": created,
-        "model": model,
-        "choices": [{"index": 0, "message": message, "finish_reason": "stop", "logprobs": None}],
-        "usage": usage,
-    }

@@ -1,4 +1,4 @@
-"""OpenAI error envelopes: ``{"error": {"message", "type", "param", "code"}}``."""
+"""OpenAI error envelopes: ``{"error": {"message", "type", "param", "code"}}``, and JSON bodies."""
 
 from __future__ import annotations
 
@@ -14,6 +14,13 @@ from starlette.exceptions import HTTPException
 from starlette.responses import Response
 
 logger = logging.getLogger("proxy")
+
+
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    """A compact JSON response (non-ASCII left as is)."""
+    return Response(
+        orjson.dumps(body), status_code=status, media_type="application/json", headers=headers
+    )
 
 
 class ProxyError(Exception):
@@ -51,17 +58,17 @@ class ProxyError(Exception):
 
     def response(self) -> Response:
         """A JSON response carrying the envelope."""
-        return Response(
-            orjson.dumps(self.body()),
-            status_code=self.status,
-            media_type="application/json",
-            headers=self.headers,
-        )
+        return json_response(self.body(), self.status, self.headers)
 
 
 def bad_request(message: str, *, param: str | None = None, code: str | None = None) -> ProxyError:
     """400 ``invalid_request_error``."""
     return ProxyError(400, message, param=param, code=code)
+
+
+def not_found(message: str, *, param: str | None = None, code: str | None = None) -> ProxyError:
+    """404 ``invalid_request_error``."""
+    return ProxyError(404, message, param=param, code=code)
 
 
 def upstream_unavailable(message: str = "The LangGraph server is unreachable.") -> ProxyError:
@@ -97,6 +104,14 @@ def internal_error() -> ProxyError:
     return ProxyError(
         500, "The proxy failed to handle the request.", type="server_error", code="internal_error"
     )
+
+
+def as_proxy_error(exc: BaseException) -> ProxyError:
+    """``exc`` if the client may see it; any other exception is a bug: logged, and a 500."""
+    if isinstance(exc, ProxyError):
+        return exc
+    logger.error("Unhandled error", exc_info=exc)
+    return internal_error()
 
 
 class EnvelopeRoute(APIRoute):

@@ -7,11 +7,25 @@ platform route; a dependency guards only ``/v1``.
 from __future__ import annotations
 
 import hmac
+import logging
 
 from fastapi import Request
 
-from proxy.errors import ProxyError
 from proxy.settings import Settings
+from proxy.web.errors import ProxyError
+
+LOOPBACK = {"127.0.0.1", "localhost", "::1"}
+"""Hosts whose server is reachable from this machine only (no key needed there)."""
+
+
+def warn_if_open(settings: Settings, host: str | None, where: str) -> None:
+    """Log a warning when ``/v1`` needs no key and ``host`` is reachable from elsewhere."""
+    if not settings.api_keys and host is not None and host not in LOOPBACK:
+        logging.getLogger("proxy").warning(
+            "No PROXY_API_KEYS set and %s is reachable: anyone who can reach it can run "
+            "your graphs.",
+            where,
+        )
 
 
 async def check_api_key(request: Request) -> None:

@@ -50,7 +50,7 @@ class State(InputState):
     written: NotRequired[int]
 
 
-async def emit(state: State, runtime: Runtime[Context]) -> dict:
+async def emit(state: State, runtime: Runtime[Context]) -> dict[str, int]:
     """Write chunks ``"0 "``, ``"1 "``, ... with no pacing."""
     ctx = runtime.context if isinstance(runtime.context, Context) else Context()
     total = state["chunks"]

@@ -1,11 +1,13 @@
-"""Real servers for the integration tests: ``langgraph dev`` and the standalone proxy.
+"""Real servers for the tests and the benchmark: ``langgraph dev`` and the standalone proxy.
 
 Every server gets a free port on 127.0.0.1 (2024 may be taken on these machines) and the
-offline environment, and is stopped with its whole process group.
+offline environment, and is stopped with its whole process group. A ``langgraph dev`` serves
+the deployment's own graphs plus :data:`EXTRA_GRAPHS`, from a working directory of its own.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import socket
@@ -21,8 +23,10 @@ import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
-PROJECT = ("langgraph.json", "pyproject.toml", "agent", "proxy")
+PROJECT = ("pyproject.toml", "agent", "proxy", "harness")
 """What a LangGraph server needs from the repository (linked into its own directory)."""
+EXTRA_GRAPHS = {"bench": "./harness/graphs/bench.py:graph"}
+"""Served by test and benchmark servers only, beside ``langgraph.json``'s own graphs."""
 OFFLINE_ENV = {
     "LANGGRAPH_CLI_NO_ANALYTICS": "1",
     "LANGGRAPH_NO_VERSION_CHECK": "true",
@@ -49,6 +53,7 @@ class Server:
         self.log = log
 
     def output(self) -> str:
+        """Everything the process printed so far."""
         return self.log.read_text(errors="replace")
 
     def stop(self) -> None:
@@ -75,6 +80,7 @@ class Server:
 
 
 def wait_ready(server: Server, path: str, timeout: float = 90.0) -> None:
+    """Poll ``path`` until it answers 200; stop the server and fail after ``timeout`` s."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
@@ -100,7 +106,15 @@ def own_workdir(log: Path) -> Path:
     workdir = Path(tempfile.mkdtemp(prefix="workdir-", dir=log.parent))
     for name in PROJECT:
         (workdir / name).symlink_to(ROOT / name)
+    (workdir / "langgraph.json").write_text(json.dumps(deployment_config(), indent=2))
     return workdir
+
+
+def deployment_config() -> dict[str, object]:
+    """The repository's ``langgraph.json`` with :data:`EXTRA_GRAPHS` added."""
+    config = json.loads((ROOT / "langgraph.json").read_text())
+    config["graphs"] = {**config["graphs"], **EXTRA_GRAPHS}
+    return config
 
 
 def spawn(
@@ -126,6 +140,7 @@ def start(
     env: dict[str, str],
     cwd: Path = ROOT,
 ) -> Server:
+    """Spawn ``cmd`` and wait until ``ready_path`` answers on ``url``."""
     server = Server(spawn(cmd, log, env, cwd), url, log)
     wait_ready(server, ready_path)
     return server
@@ -168,6 +183,7 @@ def start_proxy(
 
 @contextmanager
 def running(server: Server) -> Iterator[Server]:
+    """Stop ``server`` when the block ends."""
     try:
         yield server
     finally:

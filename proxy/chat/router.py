@@ -1,0 +1,33 @@
+"""``POST /v1/chat/completions``: read the request, then :func:`proxy.chat.serving.serve_chat`."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, Request
+from starlette.responses import Response
+
+from proxy.chat.protocol import ChatCompletionRequest
+from proxy.chat.serving import serve_chat
+from proxy.settings import Settings
+from proxy.upstream import Upstream
+from proxy.web.body import read_body
+from proxy.web.deps import app_settings, get_upstream, v1_router
+
+router: APIRouter = v1_router()
+
+_SCHEMA = ChatCompletionRequest.model_json_schema(ref_template="#/components/schemas/{model}")
+
+
+@router.post(
+    "/chat/completions",
+    openapi_extra={
+        "requestBody": {"required": True, "content": {"application/json": {"schema": _SCHEMA}}}
+    },
+)
+async def chat_completions(
+    request: Request,
+    upstream: Upstream = Depends(get_upstream),
+    settings: Settings = Depends(app_settings),
+) -> Response:
+    """Run the model's graph and answer as OpenAI would, streaming or not."""
+    body = await read_body(request, settings, ChatCompletionRequest, list_field="messages")
+    return await serve_chat(request, body, upstream, settings)

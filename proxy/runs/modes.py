@@ -1,0 +1,62 @@
+"""The stream modes a run is read in, and the reader of each: a new mode is one entry here.
+
+LangGraph names a mode's events after the mode, with ``|<namespace>`` for subgraphs
+(``custom|tools:<task id>``); every namespace of a mode goes to the same reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any, NamedTuple
+
+from langgraph_sdk.schema import StreamMode as SdkStreamMode
+
+from proxy.runs.custom import read_custom
+from proxy.runs.events import NOTHING, Event, Reader
+from proxy.upstream.errors import RunError
+
+
+class StreamMode(NamedTuple):
+    """A stream mode: what the SDK is asked for, what its events are called, who reads them."""
+
+    name: SdkStreamMode
+    event: str
+    reader: Callable[[], Reader]
+
+
+MODES: dict[str, StreamMode] = {
+    mode.name: mode for mode in (StreamMode("custom", "custom", lambda: read_custom),)
+}
+"""Every mode the proxy can read, by the name the SDK is asked for."""
+
+
+def ignore(_: Any) -> Sequence[Event]:
+    """Events of modes nobody asked for (``metadata``, ``end``, ...) mean nothing here."""
+    return NOTHING
+
+
+def raise_error(data: Any) -> Sequence[Event]:
+    """The platform's ``{"error": type, "message": ...}`` ends the run as a :class:`RunError`."""
+    if isinstance(data, dict):
+        raise RunError(str(data.get("error") or "RunError"), str(data.get("message") or ""))
+    raise RunError("RunError", str(data))
+
+
+class Readers:
+    """One run's readers, by event name; namespaced names are resolved once each."""
+
+    __slots__ = ("_by_mode", "_by_name")
+
+    def __init__(self, modes: Sequence[str]) -> None:
+        """Make a reader for each of ``modes`` (names in :data:`MODES`)."""
+        self._by_mode: dict[str, Reader] = {MODES[m].event: MODES[m].reader() for m in modes}
+        self._by_mode["error"] = raise_error
+        self._by_name: dict[str, Reader] = dict(self._by_mode)
+
+    def __call__(self, event: str) -> Reader:
+        """The reader for events named ``event``."""
+        reader = self._by_name.get(event)
+        if reader is None:
+            reader = self._by_mode.get(event.split("|", 1)[0], ignore)
+            self._by_name[event] = reader
+        return reader

@@ -1,0 +1,1 @@
+"""What endpoints share: auth, errors, request bodies, SSE and answering with a run."""
