@@ -2,20 +2,18 @@
 
 The "without LangChain" pattern: the provider's own client (``openai``) streams the reply and
 every token goes to ``get_stream_writer()`` the moment it arrives, as a
-``(message_chunk, metadata)`` pair (README, "The custom-chunk contract"); a usage chunk with
-the provider's own figures follows. The whole reply is appended to ``messages``, so that
-non-streaming calls and Studio see it too.
+``(message_chunk, metadata)`` pair naming the reply's message id (README, "The contract"); a
+usage chunk with the provider's own figures follows. The whole reply is appended to
+``messages`` under that id, so that non-streaming calls and Studio see it too, and a reader of
+the ``messages`` stream mode knows it has had its text already.
 """
 
 from __future__ import annotations
 
 import asyncio
-import math
-import os
+import uuid
 import weakref
-from dataclasses import dataclass
 from typing import Annotated, Any, cast
-from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import openai
@@ -27,125 +25,16 @@ from langgraph.runtime import Runtime
 from openai.types.chat import ChatCompletionMessageParam
 from typing_extensions import TypedDict
 
+from agent.model_settings import PLACEHOLDER_KEY, Context, Settings, redact, resolve
 from agent.stream import usage
 
-OPENAI_URL = "https://api.openai.com/v1"
-PLACEHOLDER_KEY = "not-needed"
-"""Sent when no key applies: local servers (vLLM, Ollama) need none, but the client wants one."""
-DEFAULT_TIMEOUT = 60.0
-DEFAULT_MAX_RETRIES = 2
-
-
-@dataclass
-class Context:
-    """Per-run model settings (Studio's context form); each ``None`` falls back to the env.
-
-    The API key is deliberately not here: it comes from ``CHAT_API_KEY`` or ``OPENAI_API_KEY``
-    and is sent only to the environment's base URL, so a caller who sets ``base_url`` cannot
-    have the key sent to a server of their choosing.
-
-    Attributes:
-        model: Model name (env ``CHAT_MODEL``); required.
-        base_url: OpenAI-compatible endpoint (env ``CHAT_BASE_URL``, ``OPENAI_BASE_URL``,
-            else OpenAI's).
-        timeout: Seconds the model may stay silent, connecting or between streamed bytes,
-            before the run fails (env ``CHAT_TIMEOUT``, 60).
-        max_retries: Retries of a request that failed before streaming began (env
-            ``CHAT_MAX_RETRIES``, 2).
-
-    """
-
-    model: str | None = None
-    base_url: str | None = None
-    timeout: float | None = None
-    max_retries: int | None = None
+__all__ = ["PLACEHOLDER_KEY", "Context", "State", "call_model", "graph", "resolve"]
 
 
 class State(TypedDict):
     """The conversation; OpenAI-format dicts are accepted as input."""
 
     messages: Annotated[list[AnyMessage], add_messages]
-
-
-@dataclass(frozen=True)
-class Settings:
-    """A run's resolved model settings."""
-
-    model: str
-    base_url: str
-    api_key: str
-    timeout: float
-    max_retries: int
-
-
-def _env(*names: str) -> str | None:
-    """The first of ``names`` set to a non-blank value in the environment."""
-    for name in names:
-        value = os.environ.get(name, "").strip()
-        if value:
-            return value
-    return None
-
-
-def _number(
-    value: object, env: str, field: str, kind: type[int] | type[float], default: float, high: float
-) -> Any:
-    """A numeric setting from the context, else ``env``, else ``default``; checked in range.
-
-    Floats must be above 0, integers at least 0; a bad value fails the run naming its source.
-    """
-    source = f"the context's {field!r}"
-    if value is None:
-        value = _env(env)
-        source = env
-    if value is None:
-        return kind(default)
-    try:
-        number = kind(value)  # type: ignore[call-overload,arg-type]
-    except (TypeError, ValueError):
-        number = math.nan
-    low_ok = number > 0 if kind is float else number >= 0
-    if isinstance(value, bool) or not (low_ok and number <= high):
-        low = "above 0" if kind is float else "from 0"
-        raise ValueError(f"{source} must be a number {low} up to {high:g}, got {value!r}")
-    return number
-
-
-def redact(url: str) -> str:
-    """``url`` without user info, fit for error messages."""
-    parts = urlsplit(url)
-    if parts.username is None and parts.password is None:
-        return url
-    host = parts.hostname or ""
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit(parts._replace(netloc=netloc))
-
-
-def resolve(context: Context | None) -> Settings:
-    """Merge the run's context over the environment; fail fast with what to set."""
-    ctx = context if isinstance(context, Context) else Context()
-    model = (ctx.model or "").strip() or _env("CHAT_MODEL")
-    if not model:
-        raise ValueError(
-            "No chat model configured: set the CHAT_MODEL environment variable "
-            "(or 'model' in the run's context)."
-        )
-    env_url = _env("CHAT_BASE_URL", "OPENAI_BASE_URL") or OPENAI_URL
-    base_url = (ctx.base_url or "").strip() or env_url
-    parts = urlsplit(base_url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"base_url must be an http(s) URL, got {redact(base_url)!r}")
-    same_server = base_url.rstrip("/") == env_url.rstrip("/")
-    key = _env("CHAT_API_KEY", "OPENAI_API_KEY") if same_server else None
-    return Settings(
-        model=model,
-        base_url=base_url,
-        api_key=key or PLACEHOLDER_KEY,
-        timeout=_number(ctx.timeout, "CHAT_TIMEOUT", "timeout", float, DEFAULT_TIMEOUT, 3600),
-        max_retries=_number(
-            ctx.max_retries, "CHAT_MAX_RETRIES", "max_retries", int, DEFAULT_MAX_RETRIES, 10
-        ),
-    )
 
 
 _clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, openai.AsyncOpenAI] = (
@@ -213,9 +102,13 @@ def _reasoning(delta: Any) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _token(content: str, reasoning: str = "") -> dict[str, str]:
-    """The message chunk of a ``(message_chunk, metadata)`` pair (README, the contract)."""
-    chunk = {"role": "assistant", "content": content}
+def _token(message_id: str, content: str, reasoning: str = "") -> dict[str, str]:
+    """The message chunk of a ``(message_chunk, metadata)`` pair (README, the contract).
+
+    It names the message it belongs to, the one this node returns: a reader of both the
+    ``custom`` and ``messages`` stream modes then shows that message's text once.
+    """
+    chunk = {"role": "assistant", "content": content, "id": message_id}
     if reasoning:
         chunk["reasoning_content"] = reasoning
     return chunk
@@ -230,6 +123,7 @@ async def call_model(state: State, runtime: Runtime[Context]) -> dict[str, list[
     client = await client_for(settings)
     write = get_stream_writer()
     metadata = {"model": settings.model}
+    message_id = f"run--{uuid.uuid4()}"
     text: list[str] = []
     reasoning: list[str] = []
     model, finish, report = settings.model, None, None
@@ -249,14 +143,15 @@ async def call_model(state: State, runtime: Runtime[Context]) -> dict[str, list[
                         continue
                     if thought := _reasoning(choice.delta):
                         reasoning.append(thought)
-                        write((_token("", thought), metadata))
+                        write((_token(message_id, "", thought), metadata))
                     if token := choice.delta.content:
                         text.append(token)
-                        write((_token(token), metadata))
+                        write((_token(message_id, token), metadata))
                     finish = choice.finish_reason or finish
     except PROVIDER_ERRORS as exc:
         raise _failure(exc, settings) from exc
     message = AIMessage(
+        id=message_id,
         content="".join(text),
         additional_kwargs={"reasoning_content": "".join(reasoning)} if reasoning else {},
         response_metadata={"model_name": model, "finish_reason": finish},

@@ -1,14 +1,16 @@
 """One stream of the bench graph, read the way each variant's users read it.
 
-* ``direct``: ``langgraph-sdk`` ``runs.stream(stream_mode="custom")``, with the arguments the
-  proxy itself sends (stateless run, ``stream_subgraphs=True``, ``on_disconnect="cancel"``).
+* ``direct``: ``langgraph-sdk`` ``runs.stream``, with the arguments the proxy itself sends
+  (stateless run, its stream modes, ``stream_subgraphs=True``, ``on_disconnect="cancel"``).
 * ``proxy`` / ``mounted``: the official ``openai`` SDK against the standalone proxy or the
   proxy mounted in the LangGraph server; the user message is the chunk count.
 * ``proxy_raw`` / ``mounted_raw``: the same, read with plain ``httpx`` (no SDK): tells the
   proxy's own latency from the ``openai`` client's.
 
-A chunk is one of the graph's chunks: a custom event (direct), or one ``"<i> "`` piece of
-the content (proxy, where the chunks of a burst may share one ``chat.completion.chunk``).
+A chunk is one of the graph's chunks: a custom event or a token's ``messages`` event (direct),
+or one ``"<i> "`` piece of the content (proxy, where the chunks of a burst may share one
+``chat.completion.chunk``). ``bench`` writes custom chunks, ``bench-messages`` streams the
+same numbers as a chat model's tokens.
 """
 
 from __future__ import annotations
@@ -24,7 +26,10 @@ import orjson
 from langgraph_sdk.client import LangGraphClient
 from openai import AsyncOpenAI
 
+from proxy.runs.start import STREAM_MODES
+
 GRAPH = "bench"
+MESSAGES_GRAPH = "bench-messages"
 STREAM_TIMEOUT = 600.0
 DIRECT_MAX_CONNECTIONS = 1024
 """The direct client's pool: large enough never to be the bottleneck (it is "the limit")."""
@@ -89,17 +94,18 @@ class Target:
         chunks: int,
         context: dict[str, Any] | None = None,
         on_open: Callable[[], None] | None = None,
+        graph: str = GRAPH,
     ) -> StreamResult:
-        """Read one run of ``chunks`` chunks to the end; never raises."""
+        """Read one run of ``chunks`` chunks of ``graph`` to the end; never raises."""
         result = StreamResult(start=time.perf_counter())
         try:
             async with asyncio.timeout(STREAM_TIMEOUT):
                 if self.kind == "direct":
-                    await self._direct(result, chunks, context, on_open)
+                    await self._direct(result, chunks, context, on_open, graph)
                 elif self.kind == "openai":
-                    await self._openai(result, chunks, context, on_open)
+                    await self._openai(result, chunks, context, on_open, graph)
                 else:
-                    await self._raw(result, chunks, context, on_open)
+                    await self._raw(result, chunks, context, on_open, graph)
         except Exception as exc:
             status = getattr(exc, "status_code", None)
             result.error = type(exc).__name__ + (f" {status}" if status else "")
@@ -114,13 +120,14 @@ class Target:
         chunks: int,
         context: dict[str, Any] | None,
         on_open: Callable[[], None] | None,
+        graph: str,
     ) -> None:
         parts = self.client.runs.stream(
             None,
-            GRAPH,
+            graph,
             input={"chunks": chunks},
             context=context,
-            stream_mode="custom",
+            stream_mode=list(STREAM_MODES),
             stream_subgraphs=True,
             on_disconnect="cancel",
         )
@@ -128,6 +135,9 @@ class Target:
             event = part.event
             if event == "custom" or event.startswith("custom|"):
                 _count(result)
+            elif event == "messages" or event.startswith("messages|"):
+                if part.data[0].get("content"):
+                    _count(result)
             elif event == "error":
                 result.error = "run error"
             elif result.opened is None:
@@ -141,9 +151,10 @@ class Target:
         chunks: int,
         context: dict[str, Any] | None,
         on_open: Callable[[], None] | None,
+        graph: str,
     ) -> None:
         stream = await self.client.chat.completions.create(
-            model=GRAPH,
+            model=graph,
             messages=[{"role": "user", "content": str(chunks)}],
             stream=True,
             extra_body={"context": context} if context else None,
@@ -162,9 +173,10 @@ class Target:
         chunks: int,
         context: dict[str, Any] | None,
         on_open: Callable[[], None] | None,
+        graph: str,
     ) -> None:
         body: dict[str, Any] = {
-            "model": GRAPH,
+            "model": graph,
             "stream": True,
             "messages": [{"role": "user", "content": str(chunks)}],
         }

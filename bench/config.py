@@ -9,7 +9,7 @@ from pathlib import Path
 
 RESULTS = Path(__file__).resolve().parent / "results"
 MAKEFILE = Path(__file__).resolve().parent.parent / "Makefile"
-PHASES = ("memory", "ttfc", "throughput", "concurrency", "fast")
+PHASES = ("memory", "ttfc", "throughput", "messages", "concurrency", "fast")
 
 FULL = {
     "rounds": 30,

@@ -12,7 +12,7 @@ import random
 import time
 from dataclasses import dataclass, field
 
-from bench.clients import StreamResult, Target
+from bench.clients import GRAPH, StreamResult, Target
 from bench.procstat import cpu_seconds, rss_bytes, self_cpu_seconds
 
 SETTLE = 0.15
@@ -82,14 +82,14 @@ class Throughput:
 
 
 async def throughput_rounds(
-    targets: list[Target], rounds: int, chunks: int
+    targets: list[Target], rounds: int, chunks: int, graph: str = GRAPH
 ) -> dict[str, list[Throughput]]:
-    """One ``chunks``-chunk stream per variant per round, with the CPU it cost."""
+    """One ``chunks``-chunk stream of ``graph`` per variant per round, with the CPU it cost."""
     results: dict[str, list[Throughput]] = {t.name: [] for t in targets}
     for index in range(rounds):
         for target in rotated(targets, index):
             before = Cpu.read(target)
-            result = await target.stream(chunks)
+            result = await target.stream(chunks, graph=graph)
             await asyncio.sleep(SETTLE)
             results[target.name].append(Throughput(result, Cpu.read(target) - before))
     return results

@@ -86,6 +86,36 @@ def single_table(single: dict[str, Any], config: dict[str, Any]) -> list[str]:
     return table(header, rows)
 
 
+def messages_table(rows: dict[str, Any]) -> list[str]:
+    """A chat model's tokens (``messages`` mode) against the custom path, per variant."""
+    header = [
+        "variant",
+        "tokens/s",
+        "ratio to direct",
+        "proxy CPU µs/token",
+        "over its CPU per custom chunk",
+        "server CPU µs/token",
+        "client CPU µs/token",
+        "errors",
+    ]
+    return table(
+        header,
+        [
+            [
+                row["label"],
+                row["chunks_per_s"],
+                row.get("ratio", 1.0 if name == "direct" else None),
+                row.get("proxy_cpu_us"),
+                row.get("per_custom_chunk"),
+                row["server_cpu_us"],
+                row["client_cpu_us"],
+                row["errors"],
+            ]
+            for name, row in rows.items()
+        ],
+    )
+
+
 def concurrency_table(rows: list[dict[str, Any]]) -> list[str]:
     """Wall time, aggregate rate, TTFC and errors per JOBS, level and variant."""
     header = [
@@ -185,6 +215,17 @@ def render(summary: dict[str, Any]) -> str:
             "over those streams; the mounted proxy's CPU is its server's minus direct's.",
             "",
             *single_table(summary["single"], config),
+        ]
+    if summary.get("messages"):
+        lines += [
+            "",
+            f"**Messages mode.** The same {config['chunks']:,} numbers as a chat model's tokens "
+            "(`bench-messages`: a LangChain chat model streaming through LangGraph's `messages` "
+            "mode, which sends a metadata dict with every token), read as above: median of "
+            f"{config['throughput_rounds']} streams; the last column but two compares the proxy's "
+            "CPU per token with its CPU per custom chunk in the throughput rows of this run.",
+            "",
+            *messages_table(summary["messages"]),
         ]
     if summary["concurrency"]:
         lines += [

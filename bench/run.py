@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench import servers
-from bench.clients import StreamResult, Target
+from bench.clients import MESSAGES_GRAPH, StreamResult, Target
 from bench.config import Config
 from bench.measure import (
     Burst,
@@ -49,6 +49,8 @@ class Raw:
     ttfc: dict[str, list[StreamResult]] = field(default_factory=dict)
     fast_ttfc: dict[str, list[StreamResult]] = field(default_factory=dict)
     throughput: dict[str, list[Throughput]] = field(default_factory=dict)
+    messages: dict[str, list[Throughput]] = field(default_factory=dict)
+    """The throughput rows again, through a chat model's tokens (``messages`` mode)."""
     concurrency: dict[int, dict[str, dict[int, list[Burst]]]] = field(default_factory=dict)
     holds: dict[str, Hold] = field(default_factory=dict)
     connections: dict[int, Hold] = field(default_factory=dict)
@@ -135,8 +137,8 @@ def main_server(config: Config, raw: Raw, log_dir: Path) -> None:
                 raw.ttfc = await ttfc_rounds(
                     targets, config.rounds, config.ttfc_chunks, QUEUE_POLL, config.seed
                 )
+        proxies = [t.proxy_pid for t in targets if t.proxy_pid is not None]
         if "throughput" in config.phases:
-            proxies = [t.proxy_pid for t in targets if t.proxy_pid is not None]
             with (
                 phase(raw, f"throughput x{config.throughput_rounds}"),
                 servers.pinned(config.pin, targets[0].server_pid, proxies) as layout,
@@ -144,6 +146,15 @@ def main_server(config: Config, raw: Raw, log_dir: Path) -> None:
                 raw.layout = layout
                 raw.throughput = await throughput_rounds(
                     targets, config.throughput_rounds, config.chunks
+                )
+        if "messages" in config.phases:
+            with (
+                phase(raw, f"messages-mode throughput x{config.throughput_rounds}"),
+                servers.pinned(config.pin, targets[0].server_pid, proxies) as layout,
+            ):
+                raw.layout = layout
+                raw.messages = await throughput_rounds(
+                    targets, config.throughput_rounds, config.chunks, MESSAGES_GRAPH
                 )
         if "concurrency" in config.phases:
             await _concurrency(config, raw, targets, config.main_jobs)
@@ -236,7 +247,7 @@ async def _hold_with_limit(config: Config, direct: Target, limit: int, log_dir: 
 def run(config: Config, log_dir: Path) -> Raw:
     """All phases the config asks for."""
     raw = Raw()
-    if {"ttfc", "throughput", "concurrency"} & set(config.phases):
+    if {"ttfc", "throughput", "messages", "concurrency"} & set(config.phases):
         main_server(config, raw, log_dir)
     if "concurrency" in config.phases:
         for jobs in config.jobs[1:]:

@@ -127,6 +127,33 @@ def single_stream(raw: Raw) -> dict[str, dict[str, Any]]:
     return rows
 
 
+def messages_mode(raw: Raw, single: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """Per variant: tokens/s of a chat model's stream, its ratio to direct, CPU per token.
+
+    ``per_custom_chunk``: the proxy's CPU per token over its CPU per custom chunk in the same
+    run (the throughput rows), what a ``messages`` event costs against a custom one.
+    """
+    rows: dict[str, dict[str, Any]] = {}
+    for name in VARIANTS:
+        if name in raw.messages:
+            rows[name] = {"label": LABELS[name], **_throughput(raw.messages[name])}
+    direct = rows.get("direct")
+    for name, row in rows.items():
+        if name == "direct" or direct is None:
+            continue
+        if row["chunks_per_s"] and direct["chunks_per_s"]:
+            row["ratio"] = round(row["chunks_per_s"] / direct["chunks_per_s"], 2)
+        if name == "proxy":
+            row["proxy_cpu_us"] = row["proxy_pid_cpu_us"]
+        elif row["server_cpu_us"] is not None and direct["server_cpu_us"] is not None:
+            row["proxy_cpu_us"] = round(row["server_cpu_us"] - direct["server_cpu_us"], 1)
+        custom = single.get(name, {}).get("throughput", {}).get("proxy_cpu_us")
+        if name == "proxy" and row.get("proxy_cpu_us") is not None and custom:
+            # standalone only: the mounted figure is a difference of two noisy server figures
+            row["per_custom_chunk"] = round(row["proxy_cpu_us"] / custom, 2)
+    return rows
+
+
 def _burst_row(jobs: int, name: str, level: int, bursts: list[Burst], chunks: int) -> dict:
     walls = [b.wall for b in bursts]
     results = [r for b in bursts for r in b.results]
@@ -245,6 +272,11 @@ def targets(summary: dict[str, Any], config: Config) -> list[dict[str, Any]]:
         met = row["errors"] == 0 and factor is not None and factor <= 2.0
         add(f"{top} streams: p99 TTFC / single-stream p99", name, factor, "<= 2, 0 errors", met)
         out[-1]["errors"] = row["errors"]
+    messages = summary["messages"].get("proxy", {})
+    ratio, factor = messages.get("ratio"), messages.get("per_custom_chunk")
+    if ratio is not None:
+        add("messages tokens/s vs direct", "proxy", ratio, ">= 1.0", ratio >= 1.0)
+        add("proxy CPU per token / per custom chunk", "proxy", factor, "<= 1.5", _le(factor, 1.5))
     proxy_mem = summary["memory"].get("proxy")
     if proxy_mem:
         kib = proxy_mem["per_stream_kib"]
@@ -268,9 +300,11 @@ def summarize(config: Config, raw: Raw, machine: dict[str, Any]) -> dict[str, An
         | {"out": str(config.out)},
         "single": single_stream(raw),
         "concurrency": concurrency(raw, config),
+        "messages": {},
         "memory": memory(raw),
         "connections": connections(raw),
         "durations_s": raw.durations,
     }
+    summary["messages"] = messages_mode(raw, summary["single"])
     summary["targets"] = targets(summary, config)
     return summary

@@ -25,7 +25,24 @@ ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 PROJECT = ("pyproject.toml", "agent", "proxy", "harness")
 """What a LangGraph server needs from the repository (linked into its own directory)."""
-EXTRA_GRAPHS = {"bench": "./harness/graphs/bench.py:graph"}
+EXTRA_GRAPHS = {
+    "bench": "./harness/graphs/bench.py:graph",
+    "bench-messages": "./harness/graphs/bench.py:messages_graph",
+    **{
+        f"kinds-{name.replace('_', '-')}": f"./harness/graphs/kinds.py:{name}"
+        for name in (
+            "streaming",
+            "not_streaming",
+            "nostream_tag",
+            "hand_built_message",
+            "custom_and_message",
+            "custom_chunks_too",
+            "mixed",
+            "subgraph",
+            "router",
+        )
+    },
+}
 """Served by test and benchmark servers only, beside ``langgraph.json``'s own graphs."""
 OFFLINE_ENV = {
     "LANGGRAPH_CLI_NO_ANALYTICS": "1",

@@ -46,6 +46,10 @@ class Settings(BaseSettings):
         default_factory=dict,
         description='Per-model input field, JSON: {"my-graph": "question"}.',
     )
+    answer_nodes: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description='Per-model nodes whose AI messages are the answer, JSON: {"rag": ["answer"]}.',
+    )
     log_level: str = "info"
 
     # -- tuning: defaults chosen by measurement (docs/benchmark.md) ---------------------------

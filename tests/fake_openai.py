@@ -3,8 +3,10 @@
 A FastAPI app served by uvicorn in a thread on a free 127.0.0.1 port. It streams a known
 reply token by token (with usage when asked for it), and its knobs make it fail with a status,
 fail mid-stream (an error event, or a dropped connection), or hold back tokens until released
-(never released = a stall). It records
-every request, every token it sent and every client that went away before the end.
+(never released = a stall). With ``turns`` it plays an agent's model: each turn is a reply or
+tool calls, streamed the way OpenAI streams them (``tool_calls`` whose arguments arrive in
+fragments across chunks). It records every request, every token it sent and every client that
+went away before the end.
 
 Knobs are plain attributes, set by a test before it sends a request; the server thread only
 reads them.
@@ -18,6 +20,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -26,6 +29,34 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response, StreamingResponse
 
 REPLY = ["Hello", ",", " this", " is", " the", " fake", " model", "."]
+ARGUMENT_PIECE = 4
+"""Characters of a tool call's arguments per streamed chunk."""
+
+
+@dataclass(frozen=True)
+class ToolCall:
+    """A tool call the fake model makes; ``arguments`` is the JSON text."""
+
+    name: str
+    arguments: str
+    call_id: str = ""
+
+
+Turn = list[str] | list[ToolCall]
+"""What the model answers in one turn: reply tokens, or tool calls."""
+
+
+def turn_index(messages: list[dict[str, Any]]) -> int:
+    """The agent's turn: tool-calling assistant messages since the last user message."""
+    index = 0
+    for message in reversed(messages):
+        if message.get("role") == "user":
+            break
+        if message.get("role") == "assistant" and message.get("tool_calls"):
+            index += 1
+    return index
+
+
 PROMPT_TOKENS = 17
 POLL = 0.01
 """Seconds between checks of a held stream's release flag (cancellable, unlike a thread wait)."""
@@ -49,6 +80,7 @@ class FakeOpenAI:
         self._release.set()
         self._release = threading.Event()
         self.tokens: list[str] = list(REPLY)
+        self.turns: list[Turn] | None = None
         self.token_delay = 0.0
         self.usage: bool = True
         self.fail_status: int | None = None
@@ -118,21 +150,63 @@ class FakeOpenAI:
         }
         return b"data: " + orjson.dumps(body) + b"\n\n"
 
-    def _usage(self) -> dict[str, int]:
+    def _usage(self, turn: Turn | None = None) -> dict[str, int]:
+        """The usage report: one completion token per reply token or tool call, reasoning too."""
+        completion = len(self.tokens if turn is None else turn) + len(self.reasoning)
         return {
             "prompt_tokens": PROMPT_TOKENS,
-            "completion_tokens": self.completion_tokens,
-            "total_tokens": PROMPT_TOKENS + self.completion_tokens,
+            "completion_tokens": completion,
+            "total_tokens": PROMPT_TOKENS + completion,
         }
 
-    async def _stream(self, model: str, include_usage: bool) -> AsyncIterator[bytes]:
+    def _turn(self, messages: list[dict[str, Any]]) -> Turn:
+        """This request's answer: the scripted turn, else ``tokens``."""
+        if self.turns is None:
+            return self.tokens
+        return self.turns[min(turn_index(messages), len(self.turns) - 1)]
+
+    @staticmethod
+    def _calls(turn: Turn) -> list[ToolCall]:
+        return [call for call in turn if isinstance(call, ToolCall)]
+
+    def _call_chunks(self, model: str, calls: list[ToolCall]) -> Iterator[bytes]:
+        """Tool calls as OpenAI streams them: name and id first, then argument fragments."""
+        for index, call in enumerate(calls):
+            call_id = call.call_id or f"call_{index}_{len(self.requests)}"
+            head = {"index": index, "id": call_id, "type": "function"}
+            function = {"name": call.name, "arguments": ""}
+            delta = {
+                "role": "assistant",
+                "content": None,
+                "tool_calls": [{**head, "function": function}],
+            }
+            yield self._chunk(model, delta)
+            for start in range(0, len(call.arguments), ARGUMENT_PIECE):
+                piece = call.arguments[start : start + ARGUMENT_PIECE]
+                fragment = {"index": index, "function": {"arguments": piece}}
+                yield self._chunk(model, {"tool_calls": [fragment]})
+        yield self._chunk(model, {}, "tool_calls")
+
+    async def _stream(
+        self, model: str, include_usage: bool, turn: Turn | None = None
+    ) -> AsyncIterator[bytes]:
         """The SSE body; records a disconnect if the client leaves before the end."""
         finished = False
+        turn = self.tokens if turn is None else turn
         try:
+            if calls := self._calls(turn):
+                for event in self._call_chunks(model, calls):
+                    yield event
+                if include_usage and self.usage:
+                    yield self._event(model, {"choices": [], "usage": self._usage(turn)})
+                yield b"data: [DONE]\n\n"
+                finished = True
+                self.completed += 1
+                return
             yield self._chunk(model, {"role": "assistant", "content": ""})
             for thought in self.reasoning:
                 yield self._chunk(model, {"reasoning_content": thought})
-            for index, token in enumerate(self.tokens):
+            for index, token in enumerate(turn):
                 if index == self.fail_after:
                     error = {"message": self.fail_message, "type": "server_error"}
                     yield b"data: " + orjson.dumps({"error": error}) + b"\n\n"
@@ -149,13 +223,27 @@ class FakeOpenAI:
                 yield self._chunk(model, {"content": token})
             yield self._chunk(model, {}, "stop")
             if include_usage and self.usage:
-                yield self._event(model, {"choices": [], "usage": self._usage()})
+                yield self._event(model, {"choices": [], "usage": self._usage(turn)})
             yield b"data: [DONE]\n\n"
             finished = True
             self.completed += 1
         finally:
             if not finished:
                 self.disconnects += 1
+
+    def _message(self, turn: Turn) -> tuple[dict[str, Any], str]:
+        """A whole (non-streamed) assistant message for ``turn``, and its finish reason."""
+        if calls := self._calls(turn):
+            tool_calls = [
+                {
+                    "id": call.call_id or f"call_{index}_{len(self.requests)}",
+                    "type": "function",
+                    "function": {"name": call.name, "arguments": call.arguments},
+                }
+                for index, call in enumerate(calls)
+            ]
+            return {"role": "assistant", "content": None, "tool_calls": tool_calls}, "tool_calls"
+        return {"role": "assistant", "content": "".join(str(t) for t in turn)}, "stop"
 
     def _build(self) -> FastAPI:
         app = FastAPI()
@@ -177,9 +265,10 @@ class FakeOpenAI:
                 self.disconnects += 1
                 return Response(status_code=499)
             model = str(body.get("model"))
+            turn = self._turn(body.get("messages") or [])
             if not body.get("stream"):
-                message = {"role": "assistant", "content": self.reply}
-                choice = {"index": 0, "message": message, "finish_reason": "stop"}
+                message, finish = self._message(turn)
+                choice = {"index": 0, "message": message, "finish_reason": finish}
                 self.completed += 1
                 return JSONResponse(
                     {
@@ -188,12 +277,12 @@ class FakeOpenAI:
                         "created": 1700000000,
                         "model": model,
                         "choices": [choice],
-                        "usage": self._usage(),
+                        "usage": self._usage(turn),
                     }
                 )
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             return StreamingResponse(
-                self._stream(model, include_usage), media_type="text/event-stream"
+                self._stream(model, include_usage, turn), media_type="text/event-stream"
             )
 
         return app

@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from langchain_core.messages import HumanMessage
 from langgraph.graph import START, StateGraph
 from langgraph.runtime import Runtime
 from typing_extensions import NotRequired, TypedDict
 
 from agent.stream import answer, progress
+from harness.graphs.models import NumberedTokens
 
 MAX_CHUNKS = 1_000_000
 
@@ -78,3 +80,21 @@ graph = (
     .add_edge(START, "emit")
     .compile(name="bench")
 )
+
+
+async def emit_tokens(state: State) -> dict[str, int]:
+    """Stream ``chunks`` numbered tokens through a chat model (``messages`` mode)."""
+    total = state["chunks"]
+    if isinstance(total, bool) or not isinstance(total, int) or not 0 <= total <= MAX_CHUNKS:
+        raise ValueError(f"chunks must be an integer from 0 to {MAX_CHUNKS}")
+    await NumberedTokens().ainvoke([HumanMessage(content="count")], tokens=total)
+    return {"written": total}
+
+
+messages_graph = (
+    StateGraph(State, input_schema=InputState)
+    .add_node(emit_tokens)
+    .add_edge(START, "emit_tokens")
+    .compile(name="bench-messages")
+)
+"""The same load through a LangChain chat model's tokens: what any agent streams."""

@@ -10,16 +10,25 @@ from collections.abc import Sequence
 from typing import Any
 
 from proxy.runs.content import content_text
-from proxy.runs.events import NOTHING, Event, Kind
+from proxy.runs.events import NOTHING, Event, Kind, Reader
+from proxy.runs.state import CUSTOM, RunState
 
 MAX_TOKENS = 2**53 - 1
 """Counts above this are not token counts (and would not survive JSON clients); dropped."""
 
 
-def _message_chunk(message: dict[str, Any]) -> Sequence[Event]:
-    """An LLM token chunk (OpenAI-style delta or a serialized LangChain message chunk)."""
+def _message_chunk(message: dict[str, Any], state: RunState) -> Sequence[Event]:
+    """An LLM token chunk (OpenAI-style delta or a serialized LangChain message chunk).
+
+    A chunk that names its message (``id``) claims that message's text for this mode, unless
+    ``messages`` mode already brought it (README, "The contract").
+    """
+    if not state.claim(message.get("id"), CUSTOM):
+        return NOTHING
     text = content_text(message.get("content"))
     if text:
+        if not message.get("id"):
+            state.custom_answer(text)
         return (Event(Kind.ANSWER, text),)
     extra = message.get("additional_kwargs")
     reasoning = message.get("reasoning_content") or (
@@ -44,23 +53,34 @@ def usage_counts(data: dict[str, Any]) -> dict[str, int] | None:
     return counts
 
 
-def read_custom(data: Any) -> Sequence[Event]:
-    """What one custom chunk means under the contract; unknown shapes mean nothing."""
-    if isinstance(data, str):
-        return (Event(Kind.ANSWER, data),) if data else NOTHING
-    if isinstance(data, dict):
-        kind = data.get("type")
-        if kind == "answer" or kind == "progress":
-            text = data.get("text")
-            if isinstance(text, str) and text:
-                return (Event(Kind.ANSWER if kind == "answer" else Kind.PROGRESS, text),)
+def custom_reader(state: RunState) -> Reader:
+    """The reader of one run's custom chunks."""
+
+    def read_custom(data: Any) -> Sequence[Event]:
+        """What one custom chunk means under the contract; unknown shapes mean nothing."""
+        if isinstance(data, str):
+            if not data:
+                return NOTHING
+            state.custom_answer(data)
+            return (Event(Kind.ANSWER, data),)
+        if isinstance(data, dict):
+            kind = data.get("type")
+            if kind == "answer" or kind == "progress":
+                text = data.get("text")
+                if not isinstance(text, str) or not text:
+                    return NOTHING
+                if kind == "progress":
+                    return (Event(Kind.PROGRESS, text),)
+                state.custom_answer(text)
+                return (Event(Kind.ANSWER, text),)
+            if kind == "usage":
+                counts = usage_counts(data)
+                return (Event(Kind.USAGE, data=counts),) if counts else NOTHING
+            if "content" in data and ("role" in data or kind in ("AIMessageChunk", "ai")):
+                return _message_chunk(data, state)
             return NOTHING
-        if kind == "usage":
-            counts = usage_counts(data)
-            return (Event(Kind.USAGE, data=counts),) if counts else NOTHING
-        if "content" in data and ("role" in data or kind in ("AIMessageChunk", "ai")):
-            return _message_chunk(data)
+        if isinstance(data, list | tuple) and len(data) == 2 and isinstance(data[0], dict):
+            return _message_chunk(data[0], state)
         return NOTHING
-    if isinstance(data, list | tuple) and len(data) == 2 and isinstance(data[0], dict):
-        return _message_chunk(data[0])
-    return NOTHING
+
+    return read_custom

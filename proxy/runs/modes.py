@@ -1,7 +1,8 @@
 """The stream modes a run is read in, and the reader of each: a new mode is one entry here.
 
 LangGraph names a mode's events after the mode, with ``|<namespace>`` for subgraphs
-(``custom|tools:<task id>``); every namespace of a mode goes to the same reader.
+(``custom|tools:<task id>``); every namespace of a mode goes to the same reader. The readers
+of one run share a :class:`~proxy.runs.state.RunState`.
 """
 
 from __future__ import annotations
@@ -11,8 +12,10 @@ from typing import Any, NamedTuple
 
 from langgraph_sdk.schema import StreamMode as SdkStreamMode
 
-from proxy.runs.custom import read_custom
+from proxy.runs.custom import custom_reader
 from proxy.runs.events import NOTHING, Event, Reader
+from proxy.runs.messages import messages_reader
+from proxy.runs.state import RunState
 from proxy.upstream.errors import RunError
 
 
@@ -21,11 +24,15 @@ class StreamMode(NamedTuple):
 
     name: SdkStreamMode
     event: str
-    reader: Callable[[], Reader]
+    reader: Callable[[RunState], Reader]
 
 
 MODES: dict[str, StreamMode] = {
-    mode.name: mode for mode in (StreamMode("custom", "custom", lambda: read_custom),)
+    mode.name: mode
+    for mode in (
+        StreamMode("custom", "custom", custom_reader),
+        StreamMode("messages-tuple", "messages", messages_reader),
+    )
 }
 """Every mode the proxy can read, by the name the SDK is asked for."""
 
@@ -47,9 +54,10 @@ class Readers:
 
     __slots__ = ("_by_mode", "_by_name")
 
-    def __init__(self, modes: Sequence[str]) -> None:
-        """Make a reader for each of ``modes`` (names in :data:`MODES`)."""
-        self._by_mode: dict[str, Reader] = {MODES[m].event: MODES[m].reader() for m in modes}
+    def __init__(self, modes: Sequence[str], state: RunState | None = None) -> None:
+        """Make a reader for each of ``modes`` (names in :data:`MODES`), sharing ``state``."""
+        shared = state or RunState()
+        self._by_mode: dict[str, Reader] = {MODES[m].event: MODES[m].reader(shared) for m in modes}
         self._by_mode["error"] = raise_error
         self._by_name: dict[str, Reader] = dict(self._by_mode)
 
@@ -60,3 +68,12 @@ class Readers:
             reader = self._by_mode.get(event.split("|", 1)[0], ignore)
             self._by_name[event] = reader
         return reader
+
+    def finish(self) -> list[Event]:
+        """What readers still hold when the run's stream ends (e.g. pending tool calls)."""
+        events: list[Event] = []
+        for reader in self._by_mode.values():
+            finish = getattr(reader, "finish", None)
+            if finish is not None:
+                events += finish()
+        return events

@@ -134,19 +134,24 @@ class RunPump:
 
     async def _read(self, events: AsyncIterator[StreamPart], deadline: asyncio.Timeout) -> None:
         """Hand over every event the readers make of the run's stream."""
-        readers, put = self._readers, self._handoff.put
-        drop_progress = self._drop_progress
+        readers = self._readers
         async for part in events:
             if not self.started:  # the first event (``metadata``): the run is executing
                 self._start(part.data, deadline)
             for event in readers(part.event)(part.data):
-                kind = event.kind
-                if kind is Kind.USAGE:
-                    self.usage = add_usage(self.usage, event.data)
-                elif kind is not Kind.PROGRESS or not drop_progress:
-                    await put(event)
+                await self._hand_over(event)
         if not self.started:
             raise upstream_failed("The LangGraph server closed the run's stream at once.")
+        for event in readers.finish():
+            await self._hand_over(event)
+
+    async def _hand_over(self, event: Event) -> None:
+        """Usage is summed here; everything else goes to the consumer (progress, if wanted)."""
+        kind = event.kind
+        if kind is Kind.USAGE:
+            self.usage = add_usage(self.usage, event.data)
+        elif kind is not Kind.PROGRESS or not self._drop_progress:
+            await self._handoff.put(event)
 
     def _start(self, data: Any, deadline: asyncio.Timeout) -> None:
         """The run is executing: its id is known, and the run timeout starts again."""

@@ -13,11 +13,12 @@ from langgraph_sdk.schema import StreamMode
 from proxy.runs.inputs import build_input
 from proxy.runs.modes import Readers
 from proxy.runs.pump import RunPump
+from proxy.runs.state import RunState
 from proxy.runs.usage import estimate_prompt_tokens
 from proxy.settings import ProgressMode, Settings
 from proxy.upstream import Model, Upstream
 
-STREAM_MODES: tuple[StreamMode, ...] = ("custom",)
+STREAM_MODES: tuple[StreamMode, ...] = ("custom", "messages-tuple")
 """The stream modes every run is read in (:data:`proxy.runs.modes.MODES`)."""
 
 
@@ -49,7 +50,7 @@ async def start_run(upstream: Upstream, settings: Settings, request: RunRequest)
     schema = await upstream.schemas.input_schema(model.assistant_id)
     graph_input = build_input(request.messages, schema, settings.input_fields.get(model.id))
     pump = RunPump(
-        readers=Readers(STREAM_MODES),
+        readers=Readers(STREAM_MODES, RunState(answer_nodes(model, settings))),
         timeout=settings.run_timeout,
         drop_progress=request.progress == "drop",
     )
@@ -66,3 +67,17 @@ async def start_run(upstream: Upstream, settings: Settings, request: RunRequest)
         )
     )
     return Run(model, pump, estimate_prompt_tokens(request.messages))
+
+
+def answer_nodes(model: Model, settings: Settings) -> frozenset[str] | None:
+    """The nodes whose AI messages are the answer (None: every node's).
+
+    ``PROXY_ANSWER_NODES`` for the model, else the assistant's metadata ``answer_nodes``.
+    """
+    nodes = settings.answer_nodes.get(model.id)
+    if nodes is None:
+        metadata = model.assistant.get("metadata")
+        found = metadata.get("answer_nodes") if isinstance(metadata, dict) else None
+        if isinstance(found, list) and all(isinstance(node, str) for node in found):
+            nodes = found
+    return frozenset(nodes) if nodes is not None else None

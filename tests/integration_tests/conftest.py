@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from langgraph_sdk import get_client
 
 from harness.servers import Server, start_langgraph, start_proxy
+from tests.fake_openai import FakeOpenAI, serve_fake_openai
 
 
 @pytest.fixture(scope="session")
@@ -37,3 +39,28 @@ def proxy_url(request: pytest.FixtureRequest, langgraph_server: Server) -> str:
 @pytest.fixture
 def sdk(langgraph_server: Server):
     return get_client(url=langgraph_server.url, api_key=None)
+
+
+@pytest.fixture(scope="session")
+def fake_upstream() -> Iterator[FakeOpenAI]:
+    """A fake OpenAI-compatible model server for the graphs that call one (the session's)."""
+    with serve_fake_openai() as server:
+        yield server
+
+
+@pytest.fixture
+def fake_model(fake_upstream: FakeOpenAI) -> FakeOpenAI:
+    """The session's fake model with default knobs and empty records."""
+    fake_upstream.reset()
+    return fake_upstream
+
+
+def model_context(fake: FakeOpenAI, **overrides: Any) -> dict[str, Any]:
+    """A run's context pointing ``chat`` or ``assistant`` at the fake: no retries, short timeout."""
+    return {
+        "model": "fake-model",
+        "base_url": fake.url,
+        "max_retries": 0,
+        "timeout": 10,
+        **overrides,
+    }

@@ -21,6 +21,8 @@ import pytest
 
 from harness.servers import ROOT
 from tests.clients import ANSWER, PIECES, PROGRESS, REASONING_TOKENS, USAGE
+from tests.fake_openai import ToolCall
+from tests.integration_tests.conftest import model_context
 
 JS_DIR = ROOT / "tests" / "js"
 
@@ -35,7 +37,7 @@ def installed_js_sdk() -> str | None:
 
 
 @pytest.fixture(scope="module")
-def node_client() -> Callable[[str, str], list[dict[str, Any]]]:
+def node_client() -> Callable[..., list[dict[str, Any]]]:
     """Runs ``tests/js/stream.mjs <base_url> <scenario>``; returns its JSON lines."""
     node, npm = shutil.which("node"), shutil.which("npm")
     if node is None or npm is None:
@@ -51,9 +53,12 @@ def node_client() -> Callable[[str, str], list[dict[str, Any]]]:
         assert done.returncode == 0, f"npm ci failed:\n{done.stdout}\n{done.stderr}"
     assert installed_js_sdk() == pinned_js_sdk()
 
-    def run(base_url: str, scenario: str) -> list[dict[str, Any]]:
+    def run(
+        base_url: str, scenario: str, request: dict[str, Any] | None = None
+    ) -> list[dict[str, Any]]:
+        extra = [json.dumps(request)] if request is not None else []
         done = subprocess.run(
-            [node, "stream.mjs", base_url, scenario],
+            [node, "stream.mjs", base_url, scenario, *extra],
             cwd=JS_DIR,
             capture_output=True,
             text=True,
@@ -122,3 +127,23 @@ def test_js_sdk_errors(proxy_url: str, node_client) -> None:
     assert failed["type"] == "api_error"
     assert "failed on purpose" in failed["message"]
     assert failed["content"] == "".join(f"{i} " for i in range(10))  # "0 " ... "9 ", then the error
+
+
+def test_js_sdk_streams_the_tool_using_agent(proxy_url: str, node_client, fake_model) -> None:
+    """A ``messages``-mode agent: tool steps as reasoning, the answer as content, once each."""
+    request = {
+        "model": "assistant",
+        "messages": [{"role": "user", "content": "What is 6 * 7?"}],
+        "context": model_context(fake_model),
+    }
+    fake_model.turns = [[ToolCall("calculator", '{"expression": "6 * 7"}')], ["It ", "is ", "42."]]
+    chunks = node_client(proxy_url, "stream", request)
+    assert "".join(c["content"] or "" for c in chunks) == "It is 42."
+    assert "".join(c["reasoning_content"] or "" for c in chunks) == (
+        'Calling calculator with {"expression": "6 * 7"}\nTool calculator returned: 42\n'
+    )
+    assert chunks[-2]["finish_reason"] == "stop"
+    final, message = node_client(proxy_url, "final", request)
+    for result in (final, message):
+        assert result["content"] == "It is 42."
+        assert result["reasoning_content"].endswith("Tool calculator returned: 42\n")

@@ -1,6 +1,9 @@
 // The official `openai` JS SDK against the proxy; run by tests/integration_tests/test_clients_js.py.
 //
-//   node stream.mjs <base_url> <scenario>
+//   node stream.mjs <base_url> <scenario> [request JSON]
+//
+// The optional request JSON replaces the default request (the up-down game), e.g. to talk to
+// the tool-using assistant.
 //
 // Prints one JSON object per line, describing exactly what the SDK handed to the caller:
 //   stream  - chat.completions.create({stream: true}): one {"kind": "chunk", ...} line per chunk
@@ -12,15 +15,17 @@
 // Exits non-zero on anything unexpected (an error where none was expected, or none where one was).
 import OpenAI from "openai";
 
-const [baseURL, scenario] = process.argv.slice(2);
+const [baseURL, scenario, override] = process.argv.slice(2);
 const client = new OpenAI({ baseURL, apiKey: "unused", maxRetries: 0, timeout: 60_000 });
 // Extra body fields go into the request as they are (the JS SDK's `extra_body`).
 const FAST_EN = { pace: 0, seed: 11, locale: "en" };
-const request = {
-  model: "up-down-game",
-  messages: [{ role: "user", content: "-9" }],
-  context: FAST_EN,
-};
+const request = override
+  ? JSON.parse(override)
+  : {
+      model: "up-down-game",
+      messages: [{ role: "user", content: "-9" }],
+      context: FAST_EN,
+    };
 
 function print(line) {
   process.stdout.write(JSON.stringify(line) + "\n");

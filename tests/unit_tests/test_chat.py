@@ -12,8 +12,9 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 
 from agent.chat import PLACEHOLDER_KEY, Context, graph, resolve
 from harness.servers import free_port
-from proxy.runs.custom import read_custom
+from proxy.runs.custom import custom_reader
 from proxy.runs.events import Kind
+from proxy.runs.state import RunState
 from tests.fake_openai import PROMPT_TOKENS, REPLY, FakeOpenAI, serve_fake_openai
 
 ENV = (
@@ -26,6 +27,11 @@ ENV = (
     "OPENAI_API_KEY",
 )
 HELLO = [{"role": "user", "content": "Hello?"}]
+
+
+def read_custom(data):
+    """One chunk through the custom reader of a fresh run."""
+    return custom_reader(RunState())(data)
 
 
 @pytest.fixture(autouse=True)
@@ -81,12 +87,15 @@ async def test_tokens_stream_in_order_then_usage_and_the_reply_is_stored(
     fake: FakeOpenAI,
 ) -> None:
     chunks, state = await run(HELLO, context(fake))
-    pairs = [({"role": "assistant", "content": token}, {"model": "fake-model"}) for token in REPLY]
+    reply = state["messages"][-1]
+    assert isinstance(reply, AIMessage)
+    # every token names the message the node stores, so a messages-mode reader skips it
+    assert reply.id and reply.id.startswith("run--")
+    token = {"role": "assistant", "id": reply.id}
+    pairs = [({**token, "content": text}, {"model": "fake-model"}) for text in REPLY]
     total = PROMPT_TOKENS + len(REPLY)
     usage = {"type": "usage", "prompt_tokens": PROMPT_TOKENS, "completion_tokens": len(REPLY)}
     assert chunks == [*pairs, {**usage, "total_tokens": total}]
-    reply = state["messages"][-1]
-    assert isinstance(reply, AIMessage)
     assert reply.content == "".join(REPLY)
     assert reply.usage_metadata == {
         "input_tokens": PROMPT_TOKENS,

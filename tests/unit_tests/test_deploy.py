@@ -32,7 +32,7 @@ import pytest
 import yaml
 from fastapi.testclient import TestClient
 
-from harness.servers import OFFLINE_ENV
+from harness.servers import EXTRA_GRAPHS, OFFLINE_ENV
 from proxy.app import create_app
 from proxy.settings import Settings
 
@@ -282,6 +282,10 @@ def test_langgraph_json_is_ready_for_build_and_up(config: dict[str, Any]) -> Non
     assert (ROOT / app_file).is_file() and attribute == "app"
     for path in config["graphs"].values():
         assert (ROOT / path.partition(":")[0]).is_file(), path
+        assert path.startswith("./agent/"), f"{path}: only the user-facing graphs ship"
+    # the benchmark's and the tests' graphs are served by their own servers only
+    assert not set(config["graphs"]) & set(EXTRA_GRAPHS)
+    assert set(config["graphs"]) == {"up-down-game", "chat", "assistant"}
 
 
 def test_generated_dockerfile_serves_every_graph_and_installs_the_package(

@@ -7,9 +7,15 @@ import json
 import pytest
 
 from proxy.chat.render import DONE, ChunkEncoder, error_event
-from proxy.runs.custom import read_custom
+from proxy.runs.custom import custom_reader
 from proxy.runs.events import Event, Kind
+from proxy.runs.state import RunState
 from proxy.runs.usage import Usage
+
+
+def read_custom(data):
+    """One chunk through the custom reader of a fresh run."""
+    return custom_reader(RunState())(data)
 
 
 @pytest.mark.parametrize(
