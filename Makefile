@@ -67,8 +67,9 @@ unit_tests: install
 integration_tests: install
 	$(BIN)/pytest tests/integration_tests
 
+# OPENWEBUI_TESTS=1: Open WebUI in Chromium too (tests/openwebui_tests; installs both itself)
 test: lint
-	$(BIN)/pytest -m "not load"
+	OPENWEBUI_TESTS=1 $(BIN)/pytest -m "not load"
 
 bench: install
 	$(BIN)/python -m bench

@@ -28,6 +28,9 @@ PROJECT = ("pyproject.toml", "agent", "proxy", "harness")
 EXTRA_GRAPHS = {
     "bench": "./harness/graphs/bench.py:graph",
     "bench-messages": "./harness/graphs/bench.py:messages_graph",
+    "counter": "./harness/graphs/conversation.py:counter",
+    "ask": "./harness/graphs/conversation.py:asker",
+    "ask-dict": "./harness/graphs/conversation.py:asker_dict",
     **{
         f"kinds-{name.replace('_', '-')}": f"./harness/graphs/kinds.py:{name}"
         for name in (

@@ -23,6 +23,7 @@ from proxy import health
 from proxy.chat.router import router as chat_router
 from proxy.models.router import router as models_router
 from proxy.settings import Settings, get_settings
+from proxy.threads.identity import THREAD_ID_HEADER
 from proxy.upstream import Upstream
 from proxy.upstream.client import InlineJSONExecutor
 from proxy.web.auth import warn_if_open
@@ -80,7 +81,7 @@ def create_app(settings: Settings | None = None, upstream: Upstream | None = Non
             allow_methods=["GET", "POST", "OPTIONS"],
             # browser SDKs add their own headers (the openai JS SDK: x-stainless-*)
             allow_headers=["*"],
-            expose_headers=[RUN_ID_HEADER],
+            expose_headers=[RUN_ID_HEADER, THREAD_ID_HEADER],
         )
     for router in ROUTERS:
         app.include_router(router)

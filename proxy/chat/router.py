@@ -8,6 +8,7 @@ from starlette.responses import Response
 from proxy.chat.protocol import ChatCompletionRequest
 from proxy.chat.serving import serve_chat
 from proxy.settings import Settings
+from proxy.threads import policy_for
 from proxy.upstream import Upstream
 from proxy.web.body import read_body
 from proxy.web.deps import app_settings, get_upstream, v1_router
@@ -30,4 +31,12 @@ async def chat_completions(
 ) -> Response:
     """Run the model's graph and answer as OpenAI would, streaming or not."""
     body = await read_body(request, settings, ChatCompletionRequest, list_field="messages")
-    return await serve_chat(request, body, upstream, settings)
+    policy = policy_for(
+        upstream,
+        settings,
+        metadata=(body.model_extra or {}).get("metadata"),
+        headers=request.headers,
+        messages=body.input_messages(),
+        stream=bool(body.stream),
+    )
+    return await serve_chat(request, body, upstream, settings, policy)

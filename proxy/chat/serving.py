@@ -19,7 +19,8 @@ from starlette.responses import Response
 from proxy.chat.protocol import ChatCompletionRequest
 from proxy.chat.render import DONE, ChunkEncoder, error_event
 from proxy.runs.events import Event, Kind
-from proxy.runs.start import Run, RunRequest, start_run
+from proxy.runs.start import Run, RunRequest, ThreadPolicy, start_run
+from proxy.runs.transcript import Transcript
 from proxy.runs.usage import Usage, run_usage
 from proxy.settings import ProgressMode, Settings
 from proxy.upstream import Upstream
@@ -40,7 +41,11 @@ def _one_by_one(batch: list[Event]) -> Iterator[tuple[Kind, Iterable[Event]]]:
 
 
 async def serve_chat(
-    request: Request, body: ChatCompletionRequest, upstream: Upstream, settings: Settings
+    request: Request,
+    body: ChatCompletionRequest,
+    upstream: Upstream,
+    settings: Settings,
+    policy: ThreadPolicy | None = None,
 ) -> Response:
     """Run the model's graph and answer as OpenAI would, streaming or not."""
     if body.n is not None and body.n != 1:
@@ -50,6 +55,7 @@ async def serve_chat(
         upstream,
         settings,
         RunRequest(body.model, body.input_messages(), body.context, progress),
+        policy,
     )
     completion = ChatCompletion(
         run,
@@ -99,22 +105,31 @@ class ChatCompletion:
         """
         pump, encoder = self.run.pump, self.encoder
         content = encoder.content
-        progress = encoder.content if self.progress == "content" else encoder.reasoning
+        in_content = self.progress == "content"
+        progress = encoder.reasoning
         runs = _same_kind_runs if self.merge else _one_by_one
+        transcript = Transcript(self.run.remembers)
         answers = progresses = 0
         try:
             yield encoder.role()
             async for batch in pump.batches():
                 parts = []
                 for kind, group in runs(batch):
-                    texts = [event.text for event in group]
+                    events = list(group)
                     if kind is Kind.PROGRESS:
-                        parts.append(progress("".join(texts)))
-                        progresses += len(texts)
+                        progresses += len(events)
+                        texts = [event.text for event in events]
+                        if not in_content:
+                            parts.append(progress("".join(texts)))
+                            continue
+                        parts.append(content(transcript.add(texts)))
+                    elif kind is Kind.INTERRUPT:
+                        parts.append(content(transcript.interrupt(events)))
                     else:
-                        parts.append(content("".join(texts)))
-                        answers += len(texts)
+                        answers += len(events)
+                        parts.append(content(transcript.add([e.text for e in events])))
                 yield parts[0] if len(parts) == 1 else b"".join(parts)
+            await self.run.finish(transcript.outcome(pump.run_id))
         except Exception as exc:
             yield error_event(as_proxy_error(exc).body()) + DONE
             return
@@ -127,21 +142,27 @@ class ChatCompletion:
 
     async def aggregate(self) -> dict[str, Any]:
         """The non-streaming body, built from the same events the stream would carry."""
-        answer: list[str] = []
+        transcript = Transcript(True)
         reasoning: list[str] = []
-        progress = answer if self.progress == "content" else reasoning
         answers = progresses = 0
         try:
             async for batch in self.run.pump.batches():
                 for event in batch:
                     if event.kind is Kind.PROGRESS:
-                        progress.append(event.text)
                         progresses += 1
+                        if self.progress == "content":
+                            transcript.add([event.text])
+                        else:
+                            reasoning.append(event.text)
+                    elif event.kind is Kind.INTERRUPT:
+                        transcript.interrupt([event])
                     else:
-                        answer.append(event.text)
                         answers += 1
+                        transcript.add([event.text])
+            outcome = transcript.outcome(self.run.pump.run_id)
+            await self.run.finish(outcome)
         finally:
             self.run.pump.close()
         return self.encoder.completion(
-            "".join(answer), "".join(reasoning) or None, self.usage(answers, progresses)
+            outcome.content, "".join(reasoning) or None, self.usage(answers, progresses)
         )

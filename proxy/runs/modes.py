@@ -14,6 +14,7 @@ from langgraph_sdk.schema import StreamMode as SdkStreamMode
 
 from proxy.runs.custom import custom_reader
 from proxy.runs.events import NOTHING, Event, Reader
+from proxy.runs.interrupts import updates_reader
 from proxy.runs.messages import messages_reader
 from proxy.runs.state import RunState
 from proxy.upstream.errors import RunError
@@ -32,6 +33,7 @@ MODES: dict[str, StreamMode] = {
     for mode in (
         StreamMode("custom", "custom", custom_reader),
         StreamMode("messages-tuple", "messages", messages_reader),
+        StreamMode("updates", "updates", updates_reader),
     )
 }
 """Every mode the proxy can read, by the name the SDK is asked for."""

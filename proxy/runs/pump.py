@@ -61,11 +61,13 @@ class RunPump:
         self._created.add_done_callback(lambda f: f.cancelled() or f.exception())
         self._task: asyncio.Task[None] | None = None
         self.started = False
+        self.run_id: str | None = None
         self.usage: dict[str, int] | None = None
         """Usage the run reported (summed), or None: then endpoints estimate it."""
 
     def on_run_created(self, run_id: str | None) -> None:
         """The server accepted the run (the SDK's ``on_run_created``, or its first event)."""
+        self.run_id = self.run_id or run_id
         if not self._created.done():
             self._created.set_result(run_id)
 

@@ -1,14 +1,17 @@
 """Starting a run for an endpoint: model -> assistant, messages -> graph input -> a read run.
 
-Every endpoint starts its runs here, so what a request means to LangGraph is decided once.
+Every endpoint starts its runs here, so what a request means to LangGraph is decided once. Where
+a run goes (a temporary thread, or a conversation's thread and checkpoint) is the business of a
+:class:`ThreadPolicy`: stateless by default, :mod:`proxy.threads` for conversations.
 """
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Literal, Protocol
 
-from langgraph_sdk.schema import StreamMode
+from langgraph_sdk.schema import StreamMode, StreamPart
 
 from proxy.runs.inputs import build_input
 from proxy.runs.modes import Readers
@@ -17,8 +20,9 @@ from proxy.runs.state import RunState
 from proxy.runs.usage import estimate_prompt_tokens
 from proxy.settings import ProgressMode, Settings
 from proxy.upstream import Model, Upstream
+from proxy.upstream.schemas import Schema
 
-STREAM_MODES: tuple[StreamMode, ...] = ("custom", "messages-tuple")
+STREAM_MODES: tuple[StreamMode, ...] = ("custom", "messages-tuple", "updates")
 """The stream modes every run is read in (:data:`proxy.runs.modes.MODES`)."""
 
 
@@ -32,9 +36,67 @@ class RunRequest:
     progress: ProgressMode = "reasoning"
 
 
+@dataclass(frozen=True)
+class RunTarget:
+    """Where a run goes and what goes in: the messages, or a reply to an interrupt."""
+
+    messages: list[dict[str, Any]]
+    thread_id: str | None = None
+    checkpoint_id: str | None = None
+    resume: Any = None
+    """Resume an interrupted thread with this value (``Command(resume=...)``) instead."""
+    metadata: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """How a run ended, as the client saw it (what its thread policy records)."""
+
+    run_id: str | None
+    content: str
+    """All the text the client got as the assistant message's content."""
+    interrupts: list[dict[str, Any]]
+    """The interrupts the run paused on (``{"id", "value"}``), if any."""
+
+
+class ThreadPolicy(Protocol):
+    """Which thread a request's run goes to, and what to remember once it ended."""
+
+    stateless: bool
+    headers: dict[str, str]
+    """Response headers for the client (e.g. the thread id)."""
+
+    async def target(
+        self, model: Model, messages: list[dict[str, Any]], schema: Schema | None
+    ) -> RunTarget:
+        """Where the run goes."""
+
+    async def finish(self, outcome: Outcome) -> None:
+        """The run ended normally (not failed, not cancelled)."""
+
+
+class Stateless:
+    """Every request its own run on a temporary thread: the graph sees the history as sent."""
+
+    stateless = True
+
+    def __init__(self) -> None:
+        """No headers to add."""
+        self.headers: dict[str, str] = {}
+
+    async def target(
+        self, model: Model, messages: list[dict[str, Any]], schema: Schema | None
+    ) -> RunTarget:
+        """The whole conversation goes in; no thread."""
+        return RunTarget(messages)
+
+    async def finish(self, outcome: Outcome) -> None:
+        """Nothing to remember."""
+
+
 @dataclass
 class Run:
-    """A run under way: its model, its pump, and what usage estimates need."""
+    """A run under way: its model, its pump, and what answering needs."""
 
     model: Model
     pump: RunPump
@@ -42,31 +104,67 @@ class Run:
     """Estimated from the messages; used when the run reports no usage."""
     headers: dict[str, str] = field(default_factory=dict)
     """Response headers the endpoint should add."""
+    finish: Callable[[Outcome], Awaitable[None]] = Stateless().finish
+    """Call once the run ended normally, before the response's last bytes."""
+    remembers: bool = False
+    """Whether ``finish`` needs the content (a conversation records it)."""
 
 
-async def start_run(upstream: Upstream, settings: Settings, request: RunRequest) -> Run:
-    """Resolve the model, build the graph's input and start reading a stateless run."""
+async def start_run(
+    upstream: Upstream,
+    settings: Settings,
+    request: RunRequest,
+    policy: ThreadPolicy | None = None,
+) -> Run:
+    """Resolve the model, build the graph's input and start reading the run."""
+    policy = policy or Stateless()
     model = await upstream.catalog.resolve(request.model)
     schema = await upstream.schemas.input_schema(model.assistant_id)
-    graph_input = build_input(request.messages, schema, settings.input_fields.get(model.id))
+    target = await policy.target(model, request.messages, schema)
+    command: dict[str, Any] | None = None
+    graph_input: dict[str, Any] | None = None
+    if target.resume is not None:
+        command = {"resume": target.resume}
+    else:
+        graph_input = build_input(target.messages, schema, settings.input_fields.get(model.id))
+    state = RunState(answer_nodes(model, settings), stateless=policy.stateless)
     pump = RunPump(
-        readers=Readers(STREAM_MODES, RunState(answer_nodes(model, settings))),
+        readers=Readers(STREAM_MODES, state),
         timeout=settings.run_timeout,
         drop_progress=request.progress == "drop",
     )
+    on_thread: dict[str, Any] = {}
+    if target.thread_id is not None:
+        # a message sent while the conversation's previous run still runs replaces that run
+        # (stop and resend, a double send) instead of waiting behind it (README)
+        strategy: Literal["rollback"] = "rollback"
+        on_thread = {"multitask_strategy": strategy, "metadata": target.metadata}
+        if target.checkpoint_id is not None:
+            on_thread["checkpoint_id"] = target.checkpoint_id
+    # one call for both shapes: the SDK types thread runs and stateless runs apart
+    stream: Callable[..., AsyncIterator[StreamPart]] = upstream.client.runs.stream
     pump.start(
-        upstream.client.runs.stream(
-            None,
+        stream(
+            target.thread_id,
             model.assistant_id,
             input=graph_input,
+            command=command,
             context=request.context,
             stream_mode=list(STREAM_MODES),
             stream_subgraphs=True,
             on_disconnect="cancel",
             on_run_created=lambda created: pump.on_run_created(str(created["run_id"])),
+            **on_thread,
         )
     )
-    return Run(model, pump, estimate_prompt_tokens(request.messages))
+    return Run(
+        model,
+        pump,
+        estimate_prompt_tokens(request.messages),
+        headers=dict(policy.headers),
+        finish=policy.finish,
+        remembers=not policy.stateless,
+    )
 
 
 def answer_nodes(model: Model, settings: Settings) -> frozenset[str] | None:

@@ -26,6 +26,8 @@ class RunState:
 
     answer_nodes: frozenset[str] | None = None
     """Nodes whose AI messages are answer text (None: every node's)."""
+    stateless: bool = True
+    """The run is on no thread of the client's: an interrupt cannot be answered."""
     owners: dict[str, str] = field(default_factory=dict)
     _custom: list[str] = field(default_factory=list)
     _custom_chars: int = 0

@@ -72,6 +72,8 @@ async def test_the_agent_calls_a_tool_then_answers(fake: FakeOpenAI) -> None:
         "calculator",
         "current_time",
         "play_up_down",
+        "remember",
+        "forget_everything",
     ]
     assert second["body"]["messages"][-1]["role"] == "tool"
 

@@ -83,7 +83,10 @@ async def test_stream_translates_every_chunk_kind(
     }
     (run,) = fake.runs_started
     assert run["input"] == {"input": 5}
-    assert run["stream_mode"] == ["custom", "messages-tuple"] and run["stream_subgraphs"] is True
+    assert (
+        run["stream_mode"] == ["custom", "messages-tuple", "updates"]
+        and run["stream_subgraphs"] is True
+    )
     assert run["on_disconnect"] == "cancel"
     assert fake.closed_streams == 1
 
