@@ -23,7 +23,7 @@ export LANGGRAPH_NO_VERSION_CHECK := true
 export LANGSMITH_TRACING := false
 export UV_PYTHON_DOWNLOADS := never
 
-.PHONY: help install run proxy test unit_tests integration_tests lint format validate bench load clean
+.PHONY: help install run proxy test unit_tests integration_tests lint format validate bench load clean stack stack-venv test-stack stack-bench stack-lock
 
 help:
 	@echo "make run       serve the graphs + Studio API + OpenAI API (/v1) on http://$(HOST):$(PORT)"
@@ -31,6 +31,8 @@ help:
 	@echo "make proxy     run the proxy standalone on :$(PROXY_PORT) against LANGGRAPH_URL"
 	@echo "make bench     measure the proxy against the direct SDK (docs/benchmark.md)"
 	@echo "make load      the full load figures, 200 concurrent streams (docs/load.md)"
+	@echo "make stack     the production topology on one machine: Postgres, Redis, servers, proxies"
+	@echo "make test-stack  its test tier; make stack-bench measures it (docs/stack.md)"
 	@echo "make lint | format | validate | unit_tests | integration_tests | clean"
 
 $(UV):
@@ -79,3 +81,26 @@ load: install
 
 clean:
 	rm -rf .venv .tools .pytest_cache .ruff_cache
+
+# The production topology on one machine (stack/, docs/stack.md): Postgres + Redis of its own,
+# the stock langgraph-api on the open runtime (langhost) in several processes, proxies in front.
+# Its environment is its own (.tools/stack-venv, from stack/requirements.txt): `make run` keeps
+# its versions. STACK_ARGS: `make stack STACK_ARGS="--servers 3 --queue-workers 1"` (--help).
+STACK_VENV := .tools/stack-venv
+STACK_ARGS ?=
+
+stack-venv: install
+	$(BIN)/python -m stack.venv
+
+stack: stack-venv
+	$(STACK_VENV)/bin/python -m stack $(STACK_ARGS)
+
+test-stack: stack-venv
+	$(STACK_VENV)/bin/pytest tests/stack_tests -p no:cacheprovider
+
+stack-bench: stack-venv
+	$(STACK_VENV)/bin/python -m stack.measure
+
+stack-lock: install
+	$(UV) pip compile pyproject.toml stack/requirements.in --extra proxy --universal \
+		--python-version 3.11 --custom-compile-command "make stack-lock" -o stack/requirements.txt

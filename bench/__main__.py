@@ -20,11 +20,13 @@ from bench.publish import publish
 from bench.report import render
 from bench.run import Raw, run
 from bench.summary import summarize
+from harness.servers import ROOT
 
 
 def _raw_json(raw: Raw) -> dict[str, Any]:
     """Every sample, for whoever wants to look again (``<name>.raw.json``, not committed)."""
-    return json.loads(json.dumps(dataclasses.asdict(raw), default=str))
+    plain: dict[str, Any] = json.loads(json.dumps(dataclasses.asdict(raw), default=str))
+    return plain
 
 
 IDLE_CORES = 0.3
@@ -51,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bench: server logs in {log_dir}", flush=True)
     busy = background_load(config.wait_idle)
     started = time.perf_counter()
-    machine = describe(servers.ROOT) | {"busy_cores_before": busy}
+    machine = describe(ROOT) | {"busy_cores_before": busy}
     busy_before, self_before = machine_busy_seconds(), self_cpu_seconds()
     raw = run(config, log_dir)
     wall = time.perf_counter() - started

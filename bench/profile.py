@@ -24,6 +24,7 @@ from bench import servers
 from bench.clients import Target
 from bench.measure import warm_up
 from bench.procstat import cpu_seconds
+from harness.servers import BIN
 
 GENERIC = re.compile(r"\((asyncio|anyio|contextlib|typing|sniffio|weakref|enum|<string>)[/.)]")
 """Frames that belong to whoever called them (walk up the stack past them)."""
@@ -99,7 +100,7 @@ async def profile(target: Target, pid: int, args: argparse.Namespace) -> tuple[f
         await warm_up([target])
         baseline = await cpu_per_chunk(target, pid, args.chunks, args.baseline_streams)
         folded = args.out.with_suffix(".folded")
-        cmd = [str(servers.BIN / "py-spy"), "record", "--pid", str(pid), "--gil"]
+        cmd = [str(BIN / "py-spy"), "record", "--pid", str(pid), "--gil"]
         cmd += ["--rate", str(args.rate), "--format", "raw", "-o", str(folded)]
         spy = await asyncio.create_subprocess_exec(
             *cmd, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE

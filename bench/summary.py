@@ -154,7 +154,9 @@ def messages_mode(raw: Raw, single: dict[str, dict[str, Any]]) -> dict[str, dict
     return rows
 
 
-def _burst_row(jobs: int, name: str, level: int, bursts: list[Burst], chunks: int) -> dict:
+def _burst_row(
+    jobs: int, name: str, level: int, bursts: list[Burst], chunks: int
+) -> dict[str, Any]:
     walls = [b.wall for b in bursts]
     results = [r for b in bursts for r in b.results]
     ttfcs = [r.ttfc for r in results if r.ttfc is not None and r.error is None]

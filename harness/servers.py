@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 
@@ -61,7 +62,8 @@ def free_port() -> int:
     """A port nothing listens on right now."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+        port: int = sock.getsockname()[1]
+        return port
 
 
 class Server:
@@ -132,7 +134,7 @@ def own_workdir(log: Path) -> Path:
 
 def deployment_config() -> dict[str, object]:
     """The repository's ``langgraph.json`` with :data:`EXTRA_GRAPHS` added."""
-    config = json.loads((ROOT / "langgraph.json").read_text())
+    config: dict[str, Any] = json.loads((ROOT / "langgraph.json").read_text())
     config["graphs"] = {**config["graphs"], **EXTRA_GRAPHS}
     return config
 

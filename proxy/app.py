@@ -22,6 +22,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from proxy import health
 from proxy.chat.router import router as chat_router
 from proxy.models.router import router as models_router
+from proxy.responses.router import router as responses_router
 from proxy.settings import Settings, get_settings
 from proxy.threads.identity import THREAD_ID_HEADER
 from proxy.upstream import Upstream
@@ -33,7 +34,7 @@ from proxy.web.respond import RUN_ID_HEADER
 
 logger = logging.getLogger("proxy")
 
-ROUTERS: tuple[APIRouter, ...] = (health.router, models_router, chat_router)
+ROUTERS: tuple[APIRouter, ...] = (health.router, models_router, chat_router, responses_router)
 """Every endpoint the app serves."""
 
 

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from jsonschema import Draft202012Validator
 
-SPEC_PATH = (
-    Path(__file__).resolve().parents[2] / "shared" / "openai-spec" / "chat-completions.schema.json"
-)
+from tests.fake_openai import FakeOpenAI, serve_fake_openai
+
+SPEC_DIR = Path(__file__).resolve().parents[2] / "shared" / "openai-spec"
+SPEC_PATH = SPEC_DIR / "chat-completions.schema.json"
+RESPONSES_SPEC_PATH = SPEC_DIR / "responses.schema.json"
 
 
 class OpenAISchemas:
@@ -42,3 +45,24 @@ def openai_schemas() -> OpenAISchemas:
         f"OpenAI schema missing at {SPEC_PATH} (shared/ must sit beside the repo)"
     )
     return OpenAISchemas(SPEC_PATH)
+
+
+@pytest.fixture(scope="session")
+def responses_schemas() -> OpenAISchemas:
+    """The Responses API's schemas: CreateResponse, Response, ResponseStreamEvent, ..."""
+    assert RESPONSES_SPEC_PATH.exists(), f"OpenAI schema missing at {RESPONSES_SPEC_PATH}"
+    return OpenAISchemas(RESPONSES_SPEC_PATH)
+
+
+@pytest.fixture(scope="session")
+def fake_upstream() -> Iterator[FakeOpenAI]:
+    """A fake OpenAI-compatible model server for the graphs that call one (the session's)."""
+    with serve_fake_openai() as server:
+        yield server
+
+
+@pytest.fixture
+def fake_model(fake_upstream: FakeOpenAI) -> FakeOpenAI:
+    """The session's fake model with default knobs and empty records."""
+    fake_upstream.reset()
+    return fake_upstream

@@ -25,7 +25,7 @@ class State(TypedDict):
 
 
 def _last_text(state: State) -> str:
-    return str(state["messages"][-1].content) if state["messages"] else ""
+    return state["messages"][-1].text if state["messages"] else ""
 
 
 async def count(state: State) -> dict[str, Any]:

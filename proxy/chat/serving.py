@@ -125,6 +125,13 @@ class ChatCompletion:
                         parts.append(content(transcript.add(texts)))
                     elif kind is Kind.INTERRUPT:
                         parts.append(content(transcript.interrupt(events)))
+                    elif kind is Kind.RESTART:
+                        # said text cannot be taken back: mark where the new attempt starts
+                        note = events[-1].text
+                        if transcript.said:
+                            parts.append(content(transcript.add([f"\n\n{note}\n\n"])))
+                        else:
+                            parts.append(progress(note + "\n"))
                     else:
                         answers += len(events)
                         parts.append(content(transcript.add([e.text for e in events])))
@@ -148,7 +155,9 @@ class ChatCompletion:
         try:
             async for batch in self.run.pump.batches():
                 for event in batch:
-                    if event.kind is Kind.PROGRESS:
+                    if event.kind is Kind.RESTART:  # only the attempt that finishes answers
+                        transcript, reasoning, answers, progresses = Transcript(True), [], 0, 0
+                    elif event.kind is Kind.PROGRESS:
                         progresses += 1
                         if self.progress == "content":
                             transcript.add([event.text])

@@ -23,6 +23,11 @@ class Kind(Enum):
     """Token counts, summed by the pump (``data``: a dict of counts)."""
     INTERRUPT = "interrupt"
     """The run paused on ``interrupt()`` (``text``: the question; ``data``: the interrupts)."""
+    RESTART = "restart"
+    """The platform runs the run again from the start (``text``: a note; ``data``: attempt).
+
+    Its executing process died and another one took the run over: what was said so far was
+    said by an attempt that will not finish (docs/reliability.md)."""
 
 
 class Event(NamedTuple):
@@ -38,3 +43,11 @@ NOTHING: Sequence[Event] = ()
 
 Reader = Callable[[Any], Sequence[Event]]
 """Turns the data of one stream event into the events it means (usually zero or one)."""
+
+
+def restart_note(attempt: int) -> str:
+    """What a client is told when a run starts again."""
+    return (
+        f"[The LangGraph server restarted this run (attempt {attempt}) after the process "
+        "running it stopped; the answer starts again below.]"
+    )

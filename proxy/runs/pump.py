@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
 
 from langgraph_sdk.schema import StreamPart
@@ -61,6 +61,8 @@ class RunPump:
         self._created.add_done_callback(lambda f: f.cancelled() or f.exception())
         self._task: asyncio.Task[None] | None = None
         self.started = False
+        self.confirm: Callable[[], Awaitable[None]] | None = None
+        """Checks that a run whose stream ended really finished (runs on a thread)."""
         self.run_id: str | None = None
         self.usage: dict[str, int] | None = None
         """Usage the run reported (summed), or None: then endpoints estimate it."""
@@ -136,24 +138,31 @@ class RunPump:
 
     async def _read(self, events: AsyncIterator[StreamPart], deadline: asyncio.Timeout) -> None:
         """Hand over every event the readers make of the run's stream."""
-        readers = self._readers
+        readers, keep = self._readers, self._keep
+        put = self._handoff.put
         async for part in events:
             if not self.started:  # the first event (``metadata``): the run is executing
                 self._start(part.data, deadline)
             for event in readers(part.event)(part.data):
-                await self._hand_over(event)
+                if keep(event):  # a plain call per event (no coroutine) on the hot path
+                    await put(event)
         if not self.started:
             raise upstream_failed("The LangGraph server closed the run's stream at once.")
+        if self.confirm is not None:
+            await self.confirm()
         for event in readers.finish():
-            await self._hand_over(event)
+            if keep(event):
+                await put(event)
 
-    async def _hand_over(self, event: Event) -> None:
-        """Usage is summed here; everything else goes to the consumer (progress, if wanted)."""
+    def _keep(self, event: Event) -> bool:
+        """Whether the consumer gets ``event``: usage is summed here, progress maybe dropped."""
         kind = event.kind
         if kind is Kind.USAGE:
             self.usage = add_usage(self.usage, event.data)
-        elif kind is not Kind.PROGRESS or not self._drop_progress:
-            await self._handoff.put(event)
+            return False
+        if kind is Kind.RESTART:
+            self.usage = None  # only the attempt that finishes counts
+        return kind is not Kind.PROGRESS or not self._drop_progress
 
     def _start(self, data: Any, deadline: asyncio.Timeout) -> None:
         """The run is executing: its id is known, and the run timeout starts again."""

@@ -7,6 +7,7 @@ a run goes (a temporary thread, or a conversation's thread and checkpoint) is th
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal, Protocol
@@ -14,12 +15,13 @@ from typing import Any, Literal, Protocol
 from langgraph_sdk.schema import StreamMode, StreamPart
 
 from proxy.runs.inputs import build_input
-from proxy.runs.modes import Readers
+from proxy.runs.modes import Readers, unfinished
 from proxy.runs.pump import RunPump
 from proxy.runs.state import RunState
 from proxy.runs.usage import estimate_prompt_tokens
 from proxy.settings import ProgressMode, Settings
 from proxy.upstream import Model, Upstream
+from proxy.upstream.errors import status_of, translate
 from proxy.upstream.schemas import Schema
 
 STREAM_MODES: tuple[StreamMode, ...] = ("custom", "messages-tuple", "updates")
@@ -46,6 +48,8 @@ class RunTarget:
     resume: Any = None
     """Resume an interrupted thread with this value (``Command(resume=...)``) instead."""
     metadata: dict[str, Any] | None = None
+    multitask: Literal["rollback", "enqueue"] = "rollback"
+    """What a run does to one still running on its thread: replace it, or wait for it."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +61,8 @@ class Outcome:
     """All the text the client got as the assistant message's content."""
     interrupts: list[dict[str, Any]]
     """The interrupts the run paused on (``{"id", "value"}``), if any."""
+    response: dict[str, Any] | None = None
+    """The endpoint's whole response, where the policy keeps it (the Responses API)."""
 
 
 class ThreadPolicy(Protocol):
@@ -135,12 +141,11 @@ async def start_run(
     )
     on_thread: dict[str, Any] = {}
     if target.thread_id is not None:
-        # a message sent while the conversation's previous run still runs replaces that run
-        # (stop and resend, a double send) instead of waiting behind it (README)
-        strategy: Literal["rollback"] = "rollback"
-        on_thread = {"multitask_strategy": strategy, "metadata": target.metadata}
+        thread_id = target.thread_id
+        on_thread = {"multitask_strategy": target.multitask, "metadata": target.metadata}
         if target.checkpoint_id is not None:
             on_thread["checkpoint_id"] = target.checkpoint_id
+        pump.confirm = lambda: confirm_finished(upstream, thread_id, pump.run_id)
     # one call for both shapes: the SDK types thread runs and stateless runs apart
     stream: Callable[..., AsyncIterator[StreamPart]] = upstream.client.runs.stream
     pump.start(
@@ -179,3 +184,33 @@ def answer_nodes(model: Model, settings: Settings) -> frozenset[str] | None:
         if isinstance(found, list) and all(isinstance(node, str) for node in found):
             nodes = found
     return frozenset(nodes) if nodes is not None else None
+
+
+async def confirm_finished(upstream: Upstream, thread_id: str, run_id: str | None) -> None:
+    """Fail unless the run finished.
+
+    A run's stream carries no end marker: it also just ends when the run was replaced by
+    another one (``rollback``), cancelled, or stopped with its server.
+    """
+    if run_id is None:
+        return
+    for _ in range(CONFIRM_TRIES):
+        try:
+            run = await asyncio.wait_for(
+                upstream.client.runs.get(thread_id, run_id), upstream.settings.request_timeout
+            )
+        except Exception as exc:
+            if status_of(exc) == 404:  # rolled back: deleted with its checkpoints
+                raise unfinished("replaced by a newer one") from None
+            raise translate(exc) from exc
+        status = run.get("status")
+        if status == "success":  # a graph that paused on interrupt() succeeded too
+            return
+        if status not in ("pending", "running"):
+            raise unfinished(str(status))
+        await asyncio.sleep(CONFIRM_PAUSE)  # the status may lag the stream's end a moment
+    raise unfinished("still running, but its stream ended")
+
+
+CONFIRM_TRIES = 10
+CONFIRM_PAUSE = 0.1

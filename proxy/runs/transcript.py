@@ -41,6 +41,6 @@ class Transcript:
             text = "\n\n" + text
         return self.add([text])
 
-    def outcome(self, run_id: str | None) -> Outcome:
+    def outcome(self, run_id: str | None, response: dict[str, Any] | None = None) -> Outcome:
         """How the run ended, for its thread policy."""
-        return Outcome(run_id, "".join(self._parts), self.interrupts)
+        return Outcome(run_id, "".join(self._parts), self.interrupts, response)

@@ -44,3 +44,6 @@ def policy_for(
         return Stateless()
     who = caller(headers.get("authorization"), keyed=bool(settings.api_keys))
     return Conversation(upstream.client, found, who, settings.request_timeout)
+
+
+__all__ = ["Conversation", "is_side_request", "policy_for"]

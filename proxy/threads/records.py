@@ -6,13 +6,12 @@ thread metadata: the platform copies that into every checkpoint's metadata.)
 
 from __future__ import annotations
 
-import asyncio
 from typing import Any
 
 from langgraph_sdk.client import LangGraphClient
 
 from proxy.threads.turns import Record
-from proxy.upstream.errors import translate
+from proxy.upstream.errors import within
 
 NAMESPACE = ["langgraph-openai-proxy", "threads"]
 
@@ -27,12 +26,7 @@ class Records:
 
     async def load(self, thread_id: str) -> list[Record]:
         """The thread's records, oldest first (none if there are none, or they are unreadable)."""
-        try:
-            item = await asyncio.wait_for(
-                self.client.store.get_item(NAMESPACE, thread_id), self.timeout
-            )
-        except Exception as exc:
-            raise translate(exc) from exc
+        item = await within(self.client.store.get_item(NAMESPACE, thread_id), self.timeout)
         value = item.get("value") if isinstance(item, dict) else None
         raw = value.get("records") if isinstance(value, dict) else None
         records = [Record.from_json(r) for r in raw] if isinstance(raw, list) else []
@@ -41,9 +35,5 @@ class Records:
     async def save(self, thread_id: str, records: list[Record], about: dict[str, Any]) -> None:
         """Replace the thread's records; ``about`` names the conversation (never a key)."""
         value = {**about, "records": [r.to_json() for r in records]}
-        try:
-            await asyncio.wait_for(
-                self.client.store.put_item(NAMESPACE, thread_id, value, index=False), self.timeout
-            )
-        except Exception as exc:
-            raise translate(exc) from exc
+        put = self.client.store.put_item(NAMESPACE, thread_id, value, index=False)
+        await within(put, self.timeout)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable
+from typing import TypeVar
 
 import httpx
 from langgraph_sdk.errors import APIConnectionError, APIStatusError
@@ -14,6 +16,16 @@ from proxy.web.errors import (
     upstream_timeout,
     upstream_unavailable,
 )
+
+T = TypeVar("T")
+
+
+async def within(call: Awaitable[T], seconds: float) -> T:
+    """``call``'s result within ``seconds``; any failure as the client should see it."""
+    try:
+        return await asyncio.wait_for(call, seconds)
+    except Exception as exc:
+        raise translate(exc) from exc
 
 
 class RunError(Exception):

@@ -10,7 +10,7 @@ from typing import Any
 from langgraph_sdk.client import LangGraphClient
 
 from proxy.settings import Settings
-from proxy.upstream.errors import translate
+from proxy.upstream.errors import within
 
 Schema = dict[str, Any]
 
@@ -50,12 +50,9 @@ class SchemaCache:
 
     async def _fetch(self, assistant_id: str) -> Schema | None:
         started = time.monotonic()
-        try:
-            schemas = await asyncio.wait_for(
-                self.client.assistants.get_schemas(assistant_id), self.settings.request_timeout
-            )
-        except Exception as exc:
-            raise translate(exc) from exc
+        schemas = await within(
+            self.client.assistants.get_schemas(assistant_id), self.settings.request_timeout
+        )
         schema = schemas.get("input_schema") if isinstance(schemas, dict) else None
         found = schema if isinstance(schema, dict) else None
         self._schemas[assistant_id] = (started, found)

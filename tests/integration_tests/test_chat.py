@@ -8,14 +8,13 @@ standalone proxy, with the real ``openai`` SDK.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 from contextlib import aclosing
 from typing import Any
 
 import openai
 import pytest
 
-from tests.fake_openai import PROMPT_TOKENS, REPLY, FakeOpenAI, serve_fake_openai
+from tests.fake_openai import PROMPT_TOKENS, REPLY, FakeOpenAI
 
 HELLO = [{"role": "user", "content": "Hello?"}]
 no_model_in_env = pytest.mark.skipif(
@@ -24,17 +23,10 @@ no_model_in_env = pytest.mark.skipif(
 )
 
 
-@pytest.fixture(scope="module")
-def fake_server() -> Iterator[FakeOpenAI]:
-    with serve_fake_openai() as server:
-        yield server
-
-
 @pytest.fixture
-def fake(fake_server: FakeOpenAI) -> FakeOpenAI:
-    """The module's fake upstream, with default knobs and empty records."""
-    fake_server.reset()
-    return fake_server
+def fake(fake_model: FakeOpenAI) -> FakeOpenAI:
+    """The session's fake model, with default knobs and empty records."""
+    return fake_model
 
 
 def context(fake: FakeOpenAI, **overrides: Any) -> dict[str, Any]:

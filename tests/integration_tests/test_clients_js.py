@@ -11,63 +11,20 @@ git-ignored `tests/js/node_modules` when that is missing or holds another versio
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 from collections.abc import Callable
 from typing import Any
 
 import pytest
 
-from harness.servers import ROOT
 from tests.clients import ANSWER, PIECES, PROGRESS, REASONING_TOKENS, USAGE
 from tests.fake_openai import ToolCall
 from tests.integration_tests.conftest import model_context
 
-JS_DIR = ROOT / "tests" / "js"
-
-
-def pinned_js_sdk() -> str:
-    return json.loads((JS_DIR / "package.json").read_text())["dependencies"]["openai"]
-
-
-def installed_js_sdk() -> str | None:
-    manifest = JS_DIR / "node_modules" / "openai" / "package.json"
-    return json.loads(manifest.read_text())["version"] if manifest.exists() else None
-
 
 @pytest.fixture(scope="module")
-def node_client() -> Callable[..., list[dict[str, Any]]]:
-    """Runs ``tests/js/stream.mjs <base_url> <scenario>``; returns its JSON lines."""
-    node, npm = shutil.which("node"), shutil.which("npm")
-    if node is None or npm is None:
-        pytest.skip("node/npm not on PATH: the openai JS SDK tests need Node.js >= 20 and npm")
-    if installed_js_sdk() != pinned_js_sdk():
-        done = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund"],
-            cwd=JS_DIR,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert done.returncode == 0, f"npm ci failed:\n{done.stdout}\n{done.stderr}"
-    assert installed_js_sdk() == pinned_js_sdk()
-
-    def run(
-        base_url: str, scenario: str, request: dict[str, Any] | None = None
-    ) -> list[dict[str, Any]]:
-        extra = [json.dumps(request)] if request is not None else []
-        done = subprocess.run(
-            [node, "stream.mjs", base_url, scenario, *extra],
-            cwd=JS_DIR,
-            capture_output=True,
-            text=True,
-            timeout=60,
-        )
-        assert done.returncode == 0, f"stream.mjs {scenario} failed:\n{done.stdout}\n{done.stderr}"
-        return [json.loads(line) for line in done.stdout.splitlines()]
-
-    return run
+def node_client(node_script) -> Callable[..., list[dict[str, Any]]]:
+    """Runs ``tests/js/stream.mjs <base_url> <scenario> [request]``; returns its JSON lines."""
+    return node_script("stream.mjs")
 
 
 def test_js_sdk_stream(proxy_url: str, node_client) -> None:

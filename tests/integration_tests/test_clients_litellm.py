@@ -14,30 +14,24 @@ to the caller as JSON: the assertions are here.
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
 import re
 import subprocess
-import sys
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from harness.servers import ROOT
+from harness.venvs import PinnedVenv
 from tests.clients import ANSWER, PIECES, PROGRESS, REASONING_TOKENS, USAGE
 
 CLIENTS = ROOT / "tests" / "clients"
 REQUIREMENTS = CLIENTS / "litellm-requirements.txt"
 PROBE = CLIENTS / "litellm_probe.py"
-UV = ROOT / ".tools" / "bin" / "uv"
-VENV = ROOT / ".tools" / "litellm-venv"
-PYTHON = VENV / "bin" / "python"
-STAMP = VENV / "requirements.sha256"
-# bytecode compiled once at install: importing LiteLLM from source costs ~10 s more per probe
-INSTALL_FLAGS = ["--compile-bytecode"]
+# bytecode compiled once at install, not at every probe's import of LiteLLM
 INSTALL_TIMEOUT = 600
+VENV = PinnedVenv("litellm-venv", REQUIREMENTS, ("--compile-bytecode",), INSTALL_TIMEOUT)
 PROBE_TIMEOUT = 180
 
 # the switches the probe sets before importing LiteLLM: no cost map (nor Anthropic beta headers)
@@ -55,53 +49,11 @@ pytestmark = pytest.mark.timeout(INSTALL_TIMEOUT + 2 * PROBE_TIMEOUT)
 # -- the venv and the probe ----------------------------------------------------------------------
 
 
-def wanted_stamp() -> str:
-    """The pins, the interpreter and how they were installed: another one remakes the venv."""
-    digest = hashlib.sha256(REQUIREMENTS.read_bytes())
-    digest.update(f"\n{sys.version}\n{sys.base_prefix}\n{INSTALL_FLAGS}".encode())
-    return digest.hexdigest()
-
-
-def run_step(cmd: list[str]) -> tuple[bool, str]:
-    """Runs one install step; whether it worked, and the command with its output."""
-    try:
-        done = subprocess.run(
-            cmd, cwd=ROOT, capture_output=True, text=True, timeout=INSTALL_TIMEOUT
-        )
-    except subprocess.TimeoutExpired as expired:
-        output = f"timed out after {INSTALL_TIMEOUT}s\n{expired.stdout or ''}{expired.stderr or ''}"
-        return False, f"$ {' '.join(cmd)}\n{output}"
-    return done.returncode == 0, f"$ {' '.join(cmd)}\n{done.stdout}{done.stderr}"
-
-
-def make_venv() -> str | None:
-    """Makes `VENV` unless it holds `REQUIREMENTS` already; what went wrong, if anything."""
-    stamp = wanted_stamp()
-    if PYTHON.exists() and STAMP.exists() and STAMP.read_text().strip() == stamp:
-        return None
-    if not UV.exists():
-        return f"{UV} is missing: `make install` puts uv there"
-    log = []
-    create = [str(UV), "venv", "--clear", "--python", sys.executable, str(VENV)]
-    install = [str(UV), "pip", "install", "--python", str(PYTHON), *INSTALL_FLAGS]
-    for cmd in (create, [*install, "-r", str(REQUIREMENTS)]):
-        ok, output = run_step(cmd)
-        log.append(output)
-        if not ok:
-            return "installing LiteLLM's venv failed:\n" + "\n".join(log)
-    STAMP.write_text(stamp + "\n")
-    return None
-
-
 class LiteLLMProbe:
     """``litellm_probe.py <base_url> all`` in LiteLLM's venv, once per base URL, as JSON."""
 
     def __init__(self) -> None:
-        VENV.parent.mkdir(exist_ok=True)
-        # one installer at a time, should two test sessions start together
-        with (VENV.parent / "litellm-venv.lock").open("w") as lock:
-            fcntl.flock(lock, fcntl.LOCK_EX)
-            self.venv_failure = make_venv()
+        self.venv_failure, _ = VENV.ensure()
         self.results: dict[str, dict[str, Any] | str] = {}
         self.running: dict[str, subprocess.Popen[str]] = {}
 
@@ -110,7 +62,7 @@ class LiteLLMProbe:
         known = base_url in self.running or base_url in self.results
         if self.venv_failure is None and not known:
             self.running[base_url] = subprocess.Popen(
-                [str(PYTHON), str(PROBE), base_url, "all"],
+                [str(VENV.python), str(PROBE), base_url, "all"],
                 cwd=ROOT,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,

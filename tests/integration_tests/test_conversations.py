@@ -324,23 +324,30 @@ async def test_a_message_sent_while_the_last_run_still_runs_replaces_it(
     """Double texting: the second message is answered at once, not queued behind the first."""
     conversation = {"metadata": {"conversation_id": f"conv-{uuid.uuid4()}"}}
     api = client(proxy_url)
+    # a first turn, so that the replaced run is not the thread's first
+    history = [user("1"), assistant("0 ")]
+    await api.chat.completions.create(model="bench", messages=history[:1], extra_body=conversation)
     slow = {"silence": 300, "silence_after": 1}
     first = asyncio.create_task(
         api.chat.completions.create(
-            model="bench", messages=[user("3")], extra_body={**conversation, "context": slow}
+            model="bench",
+            messages=[*history, user("3")],
+            extra_body={**conversation, "context": slow},
         )
     )
     await asyncio.sleep(1.5)  # the first run is under way (and silent for five minutes)
     async with asyncio.timeout(60):
         second = await api.chat.completions.with_raw_response.create(
-            model="bench", messages=[user("2")], extra_body=conversation
+            model="bench", messages=[*history, user("2")], extra_body=conversation
         )
     assert second.parse().choices[0].message.content == "0 1 "
-    with pytest.raises(openai.APIError):
+    # the replaced run's client is told its answer is incomplete, never given it as complete
+    with pytest.raises(openai.APIStatusError) as replaced:
         async with asyncio.timeout(60):
             await first
+    assert replaced.value.status_code == 502 and "did not finish" in replaced.value.message
     runs = await sdk.runs.list(second.headers[THREAD])
-    assert [run["status"] for run in runs] == ["success"]
+    assert [run["status"] for run in runs] == ["success", "success"]
 
 
 @pytest.fixture(scope="module")

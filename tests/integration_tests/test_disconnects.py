@@ -143,3 +143,30 @@ async def test_proxy_serves_after_hang_ups(proxy_url: str) -> None:
         )
     assert response.status_code == 200
     assert response.json()["choices"][0]["message"]["content"] == "0 1 2 3 4 "
+
+
+@pytest.mark.parametrize("store", [True, False], ids=["stored", "not-stored"])
+async def test_hanging_up_on_a_response_stream_cancels_its_run(
+    proxy_url: str, sdk: LangGraphClient, store: bool
+) -> None:
+    """``/v1/responses`` the same way, on its thread (stored) or stateless."""
+    marker = uuid.uuid4().hex
+    body = {
+        "model": "bench",
+        "input": "3",
+        "stream": True,
+        "store": store,
+        "context": {"silence_after": 2, "silence": 60, "marker": marker},
+    }
+    limits = httpx.Limits(max_connections=1, max_keepalive_connections=0)
+    async with httpx.AsyncClient(timeout=30, limits=limits) as client:
+        response = await client.send(
+            client.build_request("POST", proxy_url + "/responses", json=body), stream=True
+        )
+        assert response.status_code == 200
+        lines = response.aiter_lines()
+        received = ""
+        while '"delta":"1 "' not in received:
+            received += await anext(lines)
+        run = await find_run(sdk, marker)
+        await assert_cancelled_on_hang_up(run, response.aclose)

@@ -29,8 +29,6 @@ anywhere else they are skipped. ``OWUI_CAPTURE_DIR=<dir>`` keeps the recorded re
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
 import os
 import queue
@@ -46,6 +44,7 @@ from typing import Any
 import httpx
 import pytest
 
+from harness.apt import ensure_command
 from harness.servers import (
     ROOT,
     Server,
@@ -56,21 +55,24 @@ from harness.servers import (
     start_proxy,
     wait_ready,
 )
-from tests.fake_openai import FakeOpenAI, serve_fake_openai
+from harness.venvs import PinnedVenv
+from tests.fake_openai import FakeOpenAI
 
 HERE = Path(__file__).resolve().parent
 REQUIREMENTS = HERE / "openwebui-requirements.txt"
 DRIVER = HERE / "driver.py"
 GUARD = HERE / "guard"
-UV = ROOT / ".tools" / "bin" / "uv"
-VENV = ROOT / ".tools" / "openwebui-venv"
-PYTHON = VENV / "bin" / "python"
-STAMP = VENV / "requirements.sha256"
 FIND_LINKS = os.environ.get("OWUI_FIND_LINKS", "/opt/wheels")
 CHROMIUM = os.environ.get("OWUI_CHROMIUM", "/usr/bin/chromium")
-# bytecode compiled once at install: Open WebUI imports ~250 packages at every start
-INSTALL_FLAGS = ["--compile-bytecode", "--find-links", FIND_LINKS]
 INSTALL_TIMEOUT = 900
+# bytecode compiled once at install: Open WebUI imports hundreds of packages at every start
+VENV = PinnedVenv(
+    "openwebui-venv",
+    REQUIREMENTS,
+    ("--compile-bytecode", "--find-links", FIND_LINKS),
+    INSTALL_TIMEOUT,
+)
+PYTHON = VENV.python
 STARTUP_TIMEOUT = 300
 COMMAND_TIMEOUT = 300
 
@@ -156,45 +158,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
 # -- the venv ------------------------------------------------------------------------------------
 
 
-def wanted_stamp() -> str:
-    """The pins, the interpreter and how they were installed: another one remakes the venv."""
-    digest = hashlib.sha256(REQUIREMENTS.read_bytes())
-    digest.update(f"\n{sys.version}\n{sys.base_prefix}\n{INSTALL_FLAGS}".encode())
-    return digest.hexdigest()
-
-
-def run_step(cmd: list[str]) -> tuple[bool, str]:
-    """Runs one install step; whether it worked, and the command with its output."""
-    try:
-        done = subprocess.run(
-            cmd, cwd=ROOT, capture_output=True, text=True, timeout=INSTALL_TIMEOUT
-        )
-    except subprocess.TimeoutExpired as expired:
-        output = f"timed out after {INSTALL_TIMEOUT}s\n{expired.stdout or ''}{expired.stderr or ''}"
-        return False, f"$ {' '.join(cmd)}\n{output}"
-    return done.returncode == 0, f"$ {' '.join(cmd)}\n{done.stdout}{done.stderr}"
-
-
-def make_venv() -> tuple[str | None, float | None]:
-    """Makes `VENV` unless it holds `REQUIREMENTS` already: (what went wrong, seconds taken)."""
-    stamp = wanted_stamp()
-    if PYTHON.exists() and STAMP.exists() and STAMP.read_text().strip() == stamp:
-        return None, None
-    if not UV.exists():
-        return f"{UV} is missing: `make install` puts uv there", None
-    started = time.monotonic()
-    log = []
-    create = [str(UV), "venv", "--clear", "--python", sys.executable, str(VENV)]
-    install = [str(UV), "pip", "install", "--python", str(PYTHON), *INSTALL_FLAGS]
-    for cmd in (create, [*install, "-r", str(REQUIREMENTS)]):
-        ok, output = run_step(cmd)
-        log.append(output)
-        if not ok:
-            return "installing Open WebUI's venv failed:\n" + "\n".join(log), None
-    STAMP.write_text(stamp + "\n")
-    return None, time.monotonic() - started
-
-
 def torch_wheel() -> bool:
     """Whether the CPU build of torch that Open WebUI's pins name lies in ``FIND_LINKS``."""
     pinned = next(
@@ -213,11 +176,7 @@ def openwebui_venv() -> Path:
             f"Open WebUI needs torch, whose CPU wheel is not in {FIND_LINKS} (OWUI_FIND_LINKS): "
             "from PyPI it would be a multi-GB CUDA build"
         )
-    VENV.parent.mkdir(exist_ok=True)
-    # one installer at a time, should two test sessions start together
-    with (VENV.parent / "openwebui-venv.lock").open("w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        failure, seconds = make_venv()
+    failure, seconds = VENV.ensure()
     if failure is not None:
         pytest.fail(failure[-20_000:], pytrace=False)
     if seconds is not None:
@@ -383,20 +342,6 @@ class OpenWebUI:
 
 
 @pytest.fixture(scope="session")
-def fake_upstream() -> Iterator[FakeOpenAI]:
-    """The fake OpenAI-compatible model the assistant talks to."""
-    with serve_fake_openai() as server:
-        yield server
-
-
-@pytest.fixture
-def fake_model(fake_upstream: FakeOpenAI) -> FakeOpenAI:
-    """The session's fake model, default knobs, empty records."""
-    fake_upstream.reset()
-    return fake_upstream
-
-
-@pytest.fixture(scope="session")
 def openwebui(
     openwebui_venv: Path,
     recorder: tuple[Server, Recording],
@@ -418,7 +363,14 @@ def openwebui(
         "PYTHONPATH": str(GUARD),
         "OWUI_NETWORK_LOG": str(network_log),
     }
-    cmd = [str(VENV / "bin" / "open-webui"), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    cmd = [
+        str(VENV.path / "bin" / "open-webui"),
+        "serve",
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+    ]
     started = time.monotonic()
     log = session_dir / "openwebui.log"
     server = Server(spawn(cmd, log, env, workdir), f"http://127.0.0.1:{port}", log)
@@ -459,25 +411,13 @@ def openwebui(
 
 
 def ensure_chromium() -> None:
-    """Debian's Chromium, installed with apt when it is missing and this runs as root."""
-    if Path(CHROMIUM).exists():
-        return
-    apt = shutil.which("apt-get")
-    if apt is None or os.geteuid() != 0:
-        pytest.fail(f"{CHROMIUM} is missing: `apt-get install -y chromium`", pytrace=False)
+    """Debian's Chromium, installed with apt when it is missing (and this runs as root)."""
     started = time.monotonic()
-    install = [apt, "install", "-y", "--no-install-recommends", "chromium"]
-    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-    log = []
-    for cmd in (install, [apt, "update"], install):
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=INSTALL_TIMEOUT, env=env)
-        log.append(f"$ {' '.join(cmd)}\n{done.stdout[-3000:]}{done.stderr[-3000:]}")
-        if cmd is not install or done.returncode != 0:
-            continue
-        if Path(CHROMIUM).exists():
-            TIMINGS["Chromium installed (apt)"] = time.monotonic() - started
-            return
-    pytest.fail("installing Chromium failed:\n" + "\n".join(log), pytrace=False)
+    found, what = ensure_command(CHROMIUM, "chromium")
+    if found is None:
+        pytest.fail(what, pytrace=False)
+    if what:
+        TIMINGS["Chromium installed (apt)"] = time.monotonic() - started
 
 
 class Browser:

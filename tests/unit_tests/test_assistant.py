@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -15,21 +14,15 @@ from agent.tools import calculator, current_time, evaluate, play_up_down
 from proxy.runs.events import Kind
 from proxy.runs.modes import Readers
 from proxy.runs.state import RunState
-from tests.fake_openai import FakeOpenAI, ToolCall, serve_fake_openai
-
-
-@pytest.fixture(scope="module")
-def fake_server() -> Iterator[FakeOpenAI]:
-    with serve_fake_openai() as server:
-        yield server
+from tests.fake_openai import FakeOpenAI, ToolCall
 
 
 @pytest.fixture
-def fake(fake_server: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> FakeOpenAI:
+def fake(fake_model: FakeOpenAI, monkeypatch: pytest.MonkeyPatch) -> FakeOpenAI:
+    """The session's fake model; no model settings from the developer's environment."""
     for name in ("CHAT_MODEL", "CHAT_BASE_URL", "CHAT_API_KEY", "OPENAI_API_KEY"):
         monkeypatch.delenv(name, raising=False)
-    fake_server.reset()
-    return fake_server
+    return fake_model
 
 
 def context(fake: FakeOpenAI) -> Context:

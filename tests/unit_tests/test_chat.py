@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 from typing import Any
 
 import orjson
@@ -15,7 +14,7 @@ from harness.servers import free_port
 from proxy.runs.custom import custom_reader
 from proxy.runs.events import Kind
 from proxy.runs.state import RunState
-from tests.fake_openai import PROMPT_TOKENS, REPLY, FakeOpenAI, serve_fake_openai
+from tests.fake_openai import PROMPT_TOKENS, REPLY, FakeOpenAI
 
 ENV = (
     "CHAT_MODEL",
@@ -41,17 +40,10 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
         monkeypatch.delenv(name, raising=False)
 
 
-@pytest.fixture(scope="module")
-def fake_server() -> Iterator[FakeOpenAI]:
-    with serve_fake_openai() as server:
-        yield server
-
-
 @pytest.fixture
-def fake(fake_server: FakeOpenAI) -> FakeOpenAI:
-    """The module's fake upstream, with default knobs and empty records."""
-    fake_server.reset()
-    return fake_server
+def fake(fake_model: FakeOpenAI) -> FakeOpenAI:
+    """The session's fake model, with default knobs and empty records."""
+    return fake_model
 
 
 def context(fake: FakeOpenAI, **overrides: Any) -> Context:

@@ -435,3 +435,68 @@ async def test_unknown_v1_paths_get_the_envelope_and_never_shadow_a_later_router
     assert wrong_method.status_code == 404
     assert wrong_method.json()["error"]["code"] == "unknown_url"
     assert models.status_code == 200
+
+
+def restarted_run(first: list[tuple[str, Any]], second: list[tuple[str, Any]]):
+    """A run the platform ran twice: a second ``metadata`` event names attempt 2."""
+
+    async def script(_: dict[str, Any]):
+        yield StreamPart("metadata", {"run_id": "r", "attempt": 1})
+        for event, data in first:
+            yield StreamPart(event, data)
+        yield StreamPart("metadata", {"run_id": "r", "attempt": 2})
+        for event, data in second:
+            yield StreamPart(event, data)
+
+    return FakeClient(script=script)
+
+
+ATTEMPT_1 = [("custom", {"type": "progress", "text": "step\n"}), ("custom", "0 "), ("custom", "1 ")]
+ATTEMPT_2 = [
+    ("custom", {"type": "progress", "text": "step\n"}),
+    ("custom", "0 "),
+    ("custom", "1 "),
+    ("custom", "2 "),
+    ("custom", {"type": "usage", "prompt_tokens": 5, "completion_tokens": 3}),
+]
+
+
+async def test_a_restarted_run_streams_a_marker_then_the_new_attempt(openai_schemas) -> None:
+    fake = restarted_run(ATTEMPT_1, ATTEMPT_2)
+    async with make(fake, merge_deltas=False) as client:
+        response = await client.post(
+            "/v1/chat/completions", json=body(stream=True, stream_options={"include_usage": True})
+        )
+    chunks = events(response.text)
+    for chunk in chunks[:-1]:
+        openai_schemas.check("CreateChatCompletionStreamResponse", chunk)
+    content = "".join(
+        c["choices"][0]["delta"].get("content") or ""
+        for c in chunks
+        if c != "[DONE]" and c["choices"]
+    )
+    said, note, again = content.split("\n\n")
+    assert said == "0 1 " and again == "0 1 2 "
+    assert note.startswith("[The LangGraph server restarted this run (attempt 2)")
+    assert chunks[-2]["usage"]["completion_tokens"] == 3  # the finishing attempt's report
+
+
+async def test_a_restart_before_any_answer_is_a_thinking_line() -> None:
+    fake = restarted_run([("custom", {"type": "progress", "text": "step\n"})], ATTEMPT_2)
+    async with make(fake) as client:
+        response = await client.post("/v1/chat/completions", json=body(stream=True))
+    deltas = [c["choices"][0]["delta"] for c in events(response.text)[:-1] if c["choices"]]
+    content = "".join(d.get("content") or "" for d in deltas)
+    reasoning = "".join(d.get("reasoning_content") or "" for d in deltas)
+    assert content == "0 1 2 "
+    assert "restarted this run (attempt 2)" in reasoning
+
+
+async def test_not_streamed_a_restarted_run_answers_with_the_last_attempt_only() -> None:
+    fake = restarted_run(ATTEMPT_1, ATTEMPT_2)
+    async with make(fake) as client:
+        data = (await client.post("/v1/chat/completions", json=body())).json()
+    message = data["choices"][0]["message"]
+    assert message["content"] == "0 1 2 "
+    assert message["reasoning_content"] == "step\n"
+    assert data["usage"]["completion_tokens"] == 3
