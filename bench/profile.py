@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from bench import servers
-from bench.clients import Target
+from bench.clients import GRAPH, MESSAGES_GRAPH, Target
 from bench.measure import warm_up
 from bench.procstat import cpu_seconds
 from harness.servers import BIN
@@ -36,10 +36,14 @@ COMPONENTS: list[tuple[str, str]] = [
     (r"\(langgraph_sdk/sse\.py", "SDK SSE parsing (langgraph_sdk.sse)"),
     (r"\(langgraph_sdk/", "SDK stream loop (langgraph_sdk http)"),
     (r"\((h11|httpcore|httpx)/", "upstream HTTP read (httpx/httpcore/h11)"),
-    (r"^classify |\(proxy/chunks\.py", "classify (proxy.chunks)"),
-    (r"^Completion\.stream|^RunPump\.batches", "Completion.stream + batches"),
-    (r"^RunPump\.", "RunPump: pump task + queue handoff"),
-    (r"\(proxy/sse\.py", "proxy.sse (ChunkEncoder, SSE response)"),
+    (
+        r"\(proxy/runs/(custom|messages|tools|state|content|modes|events)\.py",
+        "run events (proxy.runs readers)",
+    ),
+    (r"\(proxy/runs/(pump|handoff)\.py", "run pump + queue handoff (proxy.runs)"),
+    (r"\(proxy/(chat|responses)/", "render (proxy.chat / proxy.responses)"),
+    (r"\(proxy/web/sse\.py", "SSE response (proxy.web.sse)"),
+    (r"\(proxy/upstream/transport\.py", "upstream transport (proxy.upstream)"),
     (r"\(sse_starlette/", "sse-starlette (send, per-send timeout)"),
     (r"\((starlette|fastapi)/", "starlette/fastapi send wrappers"),
     (r"^RequestResponseCycle\.send|\(uvicorn/protocols", "uvicorn send (transport.write)"),
@@ -82,11 +86,13 @@ def analyze(folded: Path) -> tuple[collections.Counter[str], collections.Counter
     return parts, leaves, total
 
 
-async def cpu_per_chunk(target: Target, pid: int, chunks: int, streams: int) -> float:
+async def cpu_per_chunk(
+    target: Target, pid: int, chunks: int, streams: int, graph: str = GRAPH
+) -> float:
     """µs of ``pid``'s CPU per chunk over ``streams`` streams (no profiler attached)."""
     before = cpu_seconds(pid)
     for _ in range(streams):
-        result = await target.stream(chunks)
+        result = await target.stream(chunks, graph=graph)
         if result.error:
             raise RuntimeError(f"stream failed: {result.error}")
     await asyncio.sleep(0.15)
@@ -98,7 +104,7 @@ async def profile(target: Target, pid: int, args: argparse.Namespace) -> tuple[f
     target.open_client()
     try:
         await warm_up([target])
-        baseline = await cpu_per_chunk(target, pid, args.chunks, args.baseline_streams)
+        baseline = await cpu_per_chunk(target, pid, args.chunks, args.baseline_streams, args.graph)
         folded = args.out.with_suffix(".folded")
         cmd = [str(BIN / "py-spy"), "record", "--pid", str(pid), "--gil"]
         cmd += ["--rate", str(args.rate), "--format", "raw", "-o", str(folded)]
@@ -107,7 +113,7 @@ async def profile(target: Target, pid: int, args: argparse.Namespace) -> tuple[f
         )
         await asyncio.sleep(1.0)
         try:
-            await cpu_per_chunk(target, pid, args.chunks, args.streams)
+            await cpu_per_chunk(target, pid, args.chunks, args.streams, args.graph)
         finally:
             spy.send_signal(signal.SIGINT)
             _, err = await asyncio.wait_for(spy.communicate(), 30)
@@ -152,6 +158,11 @@ def main() -> None:
         choices=("proxy", "mounted", "direct"),
         default="proxy",
         help="proxy: the standalone proxy; mounted / direct: the server under those streams",
+    )
+    parser.add_argument(
+        "--graph",
+        default=GRAPH,
+        help=f"{GRAPH} (custom chunks) or {MESSAGES_GRAPH} (a chat model's tokens, messages mode)",
     )
     parser.add_argument("--chunks", type=int, default=5000)
     parser.add_argument("--streams", type=int, default=5, help="streams under the profiler")

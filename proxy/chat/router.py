@@ -11,19 +11,12 @@ from proxy.settings import Settings
 from proxy.threads import policy_for
 from proxy.upstream import Upstream
 from proxy.web.body import read_body
-from proxy.web.deps import app_settings, get_upstream, v1_router
+from proxy.web.deps import app_settings, get_upstream, json_body, v1_router
 
 router: APIRouter = v1_router()
 
-_SCHEMA = ChatCompletionRequest.model_json_schema(ref_template="#/components/schemas/{model}")
 
-
-@router.post(
-    "/chat/completions",
-    openapi_extra={
-        "requestBody": {"required": True, "content": {"application/json": {"schema": _SCHEMA}}}
-    },
-)
+@router.post("/chat/completions", openapi_extra=json_body(ChatCompletionRequest))
 async def chat_completions(
     request: Request,
     upstream: Upstream = Depends(get_upstream),

@@ -12,20 +12,13 @@ from proxy.settings import Settings
 from proxy.threads.identity import caller
 from proxy.upstream import Upstream
 from proxy.web.body import read_body
-from proxy.web.deps import app_settings, get_upstream, v1_router
+from proxy.web.deps import app_settings, get_upstream, json_body, v1_router
 from proxy.web.errors import json_response, not_found
 
 router: APIRouter = v1_router()
 
-_SCHEMA = ResponseRequest.model_json_schema(ref_template="#/components/schemas/{model}")
 
-
-@router.post(
-    "/responses",
-    openapi_extra={
-        "requestBody": {"required": True, "content": {"application/json": {"schema": _SCHEMA}}}
-    },
-)
+@router.post("/responses", openapi_extra=json_body(ResponseRequest))
 async def create_response(
     request: Request,
     upstream: Upstream = Depends(get_upstream),

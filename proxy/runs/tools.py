@@ -58,7 +58,7 @@ class PendingCalls:
 
     def add_chunks(self, message_id: Any, chunks: Any) -> None:
         """Fragments of a streaming message's tool calls, grouped by ``index``."""
-        if not isinstance(chunks, list):
+        if not isinstance(chunks, list) or not chunks:
             return
         calls = self._pending.setdefault(str(message_id), {})
         for chunk in chunks:
