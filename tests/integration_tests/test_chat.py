@@ -15,6 +15,7 @@ import openai
 import pytest
 
 from tests.fake_openai import PROMPT_TOKENS, REPLY, FakeOpenAI
+from tests.integration_tests.conftest import model_context
 
 HELLO = [{"role": "user", "content": "Hello?"}]
 no_model_in_env = pytest.mark.skipif(
@@ -27,17 +28,6 @@ no_model_in_env = pytest.mark.skipif(
 def fake(fake_model: FakeOpenAI) -> FakeOpenAI:
     """The session's fake model, with default knobs and empty records."""
     return fake_model
-
-
-def context(fake: FakeOpenAI, **overrides: Any) -> dict[str, Any]:
-    """Point a run at the fake; no retries, and a short timeout so a regression cannot hang."""
-    return {
-        "model": "fake-model",
-        "base_url": fake.url,
-        "max_retries": 0,
-        "timeout": 10,
-        **overrides,
-    }
 
 
 def client(proxy_url: str) -> openai.AsyncOpenAI:
@@ -69,7 +59,7 @@ async def test_tokens_stream_incrementally_then_usage(sdk, fake: FakeOpenAI) -> 
     tokens: list[str] = []
     others: list[Any] = []
     async for part in sdk.runs.stream(
-        None, "chat", input={"messages": HELLO}, stream_mode="custom", context=context(fake)
+        None, "chat", input={"messages": HELLO}, stream_mode="custom", context=model_context(fake)
     ):
         if part.event != "custom":
             assert part.event != "error", part.data
@@ -94,7 +84,7 @@ async def test_tokens_stream_incrementally_then_usage(sdk, fake: FakeOpenAI) -> 
 
 async def test_runs_wait_returns_the_conversation_with_the_reply(sdk, fake: FakeOpenAI) -> None:
     state = await sdk.runs.wait(
-        None, "chat", input={"messages": HELLO}, context=context(fake, model="other-model")
+        None, "chat", input={"messages": HELLO}, context=model_context(fake, model="other-model")
     )
     question, reply = state["messages"]
     assert (question["type"], question["content"]) == ("human", "Hello?")
@@ -124,7 +114,7 @@ async def test_leaving_the_run_stream_stops_the_upstream_request(sdk, fake: Fake
         "chat",
         input={"messages": HELLO},
         stream_mode="custom",
-        context=context(fake),
+        context=model_context(fake),
         on_disconnect="cancel",
     )
     async with aclosing(stream):
@@ -154,7 +144,7 @@ async def test_proxy_streams_tokens_as_content_with_the_providers_usage(
         messages=HELLO,
         stream=True,
         stream_options={"include_usage": True},
-        extra_body={"context": context(fake)},
+        extra_body={"context": model_context(fake)},
     )
     content: list[str] = []
     usage = None
@@ -187,7 +177,7 @@ async def test_proxy_passes_the_whole_conversation_and_answers_in_one_body(
         {"role": "user", "content": [{"type": "text", "text": "How are you?"}]},
     ]
     reply = await client(proxy_url).chat.completions.create(
-        model="chat", messages=conversation, extra_body={"context": context(fake)}
+        model="chat", messages=conversation, extra_body={"context": model_context(fake)}
     )
     assert reply.choices[0].message.content == "".join(REPLY)
     assert reply.usage is not None
@@ -221,12 +211,12 @@ async def test_upstream_error_is_a_clean_error_streaming_or_not(
     )
     with pytest.raises(openai.APIStatusError) as caught:
         await client(proxy_url).chat.completions.create(
-            model="chat", messages=HELLO, extra_body={"context": context(fake)}
+            model="chat", messages=HELLO, extra_body={"context": model_context(fake)}
         )
     assert caught.value.status_code == 502
     assert expected in caught.value.message
     stream = await client(proxy_url).chat.completions.create(
-        model="chat", messages=HELLO, stream=True, extra_body={"context": context(fake)}
+        model="chat", messages=HELLO, stream=True, extra_body={"context": model_context(fake)}
     )
     with pytest.raises(openai.APIError) as streamed:
         async with stream:
@@ -242,7 +232,7 @@ async def test_upstream_failure_mid_answer_ends_the_stream_with_an_error(
     fake.fail_after = 3
     content: list[str] = []
     stream = await client(proxy_url).chat.completions.create(
-        model="chat", messages=HELLO, stream=True, extra_body={"context": context(fake)}
+        model="chat", messages=HELLO, stream=True, extra_body={"context": model_context(fake)}
     )
     with pytest.raises(openai.APIError, match="failed mid-answer: The fake model is overloaded"):
         async with stream:
@@ -259,7 +249,7 @@ async def test_a_stalled_upstream_times_out_cleanly(proxy_url: str, fake: FakeOp
         model="chat",
         messages=HELLO,
         stream=True,
-        extra_body={"context": context(fake, timeout=0.5)},
+        extra_body={"context": model_context(fake, timeout=0.5)},
     )
     with pytest.raises(openai.APIError, match=r"sent nothing for 0\.5 s"):
         async with stream:
@@ -276,7 +266,7 @@ async def test_a_client_disconnect_stops_the_upstream_request(
     fake.hold_after = 2
     content: list[str] = []
     stream = await client(proxy_url).chat.completions.create(
-        model="chat", messages=HELLO, stream=True, extra_body={"context": context(fake)}
+        model="chat", messages=HELLO, stream=True, extra_body={"context": model_context(fake)}
     )
     async with stream:
         async for chunk in stream:
